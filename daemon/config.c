@@ -1,0 +1,1087 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libconfig -> struct config. Every section is read by a function that
+ * names the keys it knows (anything else is an error on its own line),
+ * reads each key through one typed accessor that checks type and range,
+ * and leaves the default in place when the key is absent. Cross-field
+ * rules run last, on the complete struct. Errors are collected, not
+ * stopped at, so an operator fixes a file in one pass.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "proto.h"
+
+#define CONFIG_DEFAULT_SOCKET	"/run/flowcached/control.sock"
+
+struct cfx {
+	const char *file;
+	struct config_errors *errs;
+};
+
+static void cfx_add(struct cfx *x, const char *file, int line,
+		    const char *fmt, va_list ap)
+{
+	struct config_error *e;
+
+	if (x->errs->n == CONFIG_MAX_ERRORS) {
+		x->errs->truncated = true;
+		return;
+	}
+	e = &x->errs->v[x->errs->n];
+	e->file = strdup(file ? file : x->file);
+	e->line = line;
+	if (vasprintf(&e->msg, fmt, ap) < 0)
+		e->msg = NULL;
+	if (!e->file || !e->msg) {
+		free(e->file);
+		free(e->msg);
+		x->errs->truncated = true;
+		return;
+	}
+	x->errs->n++;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void cerr_at(struct cfx *x, const char *file, int line,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfx_add(x, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* An error located at setting s. */
+__attribute__((format(printf, 3, 4)))
+static void cerr(struct cfx *x, const config_setting_t *s,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfx_add(x, config_setting_source_file(s),
+		(int)config_setting_source_line(s), fmt, ap);
+	va_end(ap);
+}
+
+/* Allocation failures become errors too, so a config is never accepted
+ * with a part missing. */
+static void *cfx_calloc(struct cfx *x, const config_setting_t *s,
+			size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		cerr(x, s, "out of memory");
+	return p;
+}
+
+/* Where a setting sits, for messages: "zones.[1].id" is what libconfig
+ * cannot tell us, so messages carry the key and the line carries the rest. */
+static const char *key_of(const config_setting_t *s)
+{
+	const char *n = config_setting_name(s);
+
+	return n ? n : "element";
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "true or false";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	}
+	return "a value";
+}
+
+static bool is_int(const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+}
+
+/* Report every member of grp whose name is not in keys[]. */
+static void check_keys(struct cfx *x, const config_setting_t *grp,
+		       const char *const keys[])
+{
+	int i, n = config_setting_length(grp);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(grp, (unsigned int)i);
+		const char *name = config_setting_name(m);
+		const char *const *k;
+
+		for (k = keys; *k; k++)
+			if (!strcmp(*k, name))
+				break;
+		if (!*k)
+			cerr(x, m, "unknown key '%s'", name);
+	}
+}
+
+/*
+ * The accessors below return 1 when the key is present and valid (and set
+ * *out), 0 when it is absent (out untouched), -1 after reporting an error.
+ */
+static int get_group(struct cfx *x, const config_setting_t *parent,
+		     const char *key, const config_setting_t **out)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		cerr(x, s, "'%s' must be a group { ... }, not %s", key,
+		     type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+static int int_value(struct cfx *x, const config_setting_t *s,
+		     int64_t min, int64_t max, int64_t *out)
+{
+	int64_t v;
+
+	if (!is_int(s)) {
+		cerr(x, s, "'%s' must be an integer, not %s", key_of(s),
+		     type_name(config_setting_type(s)));
+		return -1;
+	}
+	v = (int64_t)config_setting_get_int64(s);
+	if (v < min || v > max) {
+		cerr(x, s, "'%s' = %" PRId64 " is out of range %" PRId64
+		     "..%" PRId64, key_of(s), v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+static int get_int(struct cfx *x, const config_setting_t *grp,
+		   const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+
+	return s ? int_value(x, s, min, max, out) : 0;
+}
+
+#define GET_UINT(x, grp, key, min, max, dst) ({				\
+	int64_t v_;							\
+	int r_ = get_int((x), (grp), (key), (min), (max), &v_);		\
+	if (r_ > 0)							\
+		(dst) = (__typeof__(dst))v_;				\
+	r_;								\
+})
+
+static int get_bool(struct cfx *x, const config_setting_t *grp,
+		    const char *key, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cerr(x, s, "'%s' must be true or false, not %s", key,
+		     type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 1;
+}
+
+static int str_value(struct cfx *x, const config_setting_t *s,
+		     const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cerr(x, s, "'%s' must be a string, not %s", key_of(s),
+		     type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 1;
+}
+
+static int get_str(struct cfx *x, const config_setting_t *grp,
+		   const char *key, const char **out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+
+	return s ? str_value(x, s, out) : 0;
+}
+
+/* A string that must be one of names[]; *out is its index. */
+static int get_enum(struct cfx *x, const config_setting_t *grp,
+		    const char *key, const char *const names[], int *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+	const char *v;
+	char choices[128] = "";
+	int i;
+
+	if (!s)
+		return 0;
+	if (str_value(x, s, &v) < 0)
+		return -1;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(names[i], v)) {
+			*out = i;
+			return 1;
+		}
+		snprintf(choices + strlen(choices),
+			 sizeof(choices) - strlen(choices), "%s%s",
+			 i ? ", " : "", names[i]);
+	}
+	cerr(x, s, "'%s' = \"%s\" is not one of: %s", key, v, choices);
+	return -1;
+}
+
+/*
+ * A key that holds a list: [ a, b ] or ( a, b ), or one scalar taken as a
+ * list of one, so that `port = 80;` and `port = [ 80, 443 ];` both work.
+ * Returns the number of elements (0 when absent or empty) and sets *list;
+ * elem() walks it.
+ */
+static int get_list(struct cfx *x, const config_setting_t *grp,
+		    const char *key, const config_setting_t **list)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+	int t;
+
+	if (!s)
+		return 0;
+	t = config_setting_type(s);
+	*list = s;
+	if (t == CONFIG_TYPE_GROUP) {
+		cerr(x, s, "'%s' must be a value or a list of values", key);
+		return -1;
+	}
+	if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)
+		return config_setting_length(s);
+	return 1;
+}
+
+static const config_setting_t *elem(const config_setting_t *list, int i)
+{
+	int t = config_setting_type(list);
+
+	if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)
+		return config_setting_get_elem(list, (unsigned int)i);
+	return list;
+}
+
+static int get_ifnames(struct cfx *x, const config_setting_t *grp,
+		       const char *key, struct ifname_list *out)
+{
+	const config_setting_t *list;
+	int i, n = get_list(x, grp, key, &list), bad = 0;
+
+	if (n <= 0)
+		return n;
+	out->v = cfx_calloc(x, list, (size_t)n, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = elem(list, i);
+		const char *name;
+
+		if (str_value(x, e, &name) < 0) {
+			bad = 1;
+			continue;
+		}
+		if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') ||
+		    strchr(name, ' ')) {
+			cerr(x, e, "'%s': \"%s\" is not an interface name "
+			     "(1 to %d characters, no '/' or space)", key,
+			     name, IFNAMSIZ - 1);
+			bad = 1;
+			continue;
+		}
+		snprintf(out->v[out->n++], IFNAMSIZ, "%s", name);
+	}
+	return bad ? -1 : 1;
+}
+
+static int get_prefixes(struct cfx *x, const config_setting_t *grp,
+			const char *key, struct prefix_list *out)
+{
+	const config_setting_t *list;
+	int i, n = get_list(x, grp, key, &list), bad = 0;
+
+	if (n <= 0)
+		return n;
+	out->v = cfx_calloc(x, list, (size_t)n, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = elem(list, i);
+		const char *text;
+		int r;
+
+		if (str_value(x, e, &text) < 0) {
+			bad = 1;
+			continue;
+		}
+		r = prefix_parse(text, &out->v[out->n]);
+		if (r == -EDOM) {
+			cerr(x, e, "'%s': \"%s\" has bits set beyond its "
+			     "prefix length", key, text);
+			bad = 1;
+		} else if (r < 0) {
+			cerr(x, e, "'%s': \"%s\" is not an address or "
+			     "address/length", key, text);
+			bad = 1;
+		} else {
+			out->n++;
+		}
+	}
+	return bad ? -1 : 1;
+}
+
+static int get_ports(struct cfx *x, const config_setting_t *grp,
+		     const char *key, struct port_list *out)
+{
+	const config_setting_t *list;
+	int i, n = get_list(x, grp, key, &list), bad = 0;
+
+	if (n <= 0)
+		return n;
+	out->v = cfx_calloc(x, list, (size_t)n, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = elem(list, i);
+		struct port_range *r = &out->v[out->n];
+		const char *text;
+		int64_t v;
+
+		if (is_int(e)) {
+			if (int_value(x, e, 1, 65535, &v) < 0) {
+				bad = 1;
+				continue;
+			}
+			r->lo = r->hi = (uint16_t)v;
+			out->n++;
+			continue;
+		}
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cerr(x, e, "'%s' takes ports (80) or ranges "
+			     "(\"1024-2047\"), not %s", key,
+			     type_name(config_setting_type(e)));
+			bad = 1;
+			continue;
+		}
+		text = config_setting_get_string(e);
+		if (port_range_parse(text, r) < 0) {
+			cerr(x, e, "'%s': \"%s\" is not a port 1..65535 or a "
+			     "range LOW-HIGH", key, text);
+			bad = 1;
+			continue;
+		}
+		out->n++;
+	}
+	return bad ? -1 : 1;
+}
+
+/* proto = "tcp" or proto = 6 */
+static int get_proto(struct cfx *x, const config_setting_t *grp,
+		     uint8_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, "proto");
+	int64_t v;
+	int p;
+
+	if (!s)
+		return 0;
+	if (is_int(s)) {
+		if (int_value(x, s, 0, 255, &v) < 0)
+			return -1;
+		*out = (uint8_t)v;
+		return 1;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cerr(x, s, "'proto' must be a name (\"tcp\") or a number");
+		return -1;
+	}
+	p = proto_parse(config_setting_get_string(s));
+	if (p < 0) {
+		cerr(x, s, "'proto' = \"%s\" is not a protocol name or number",
+		     config_setting_get_string(s));
+		return -1;
+	}
+	*out = (uint8_t)p;
+	return 1;
+}
+
+/* Sections. Each returns nothing: errors are in x, defaults stay. */
+
+static void read_queues(struct cfx *x, const config_setting_t *root,
+			struct config *c)
+{
+	static const char *const keys[] = {
+		"first", "count", "maxlen", "copy_bytes", "fail_open", NULL
+	};
+	const config_setting_t *g;
+
+	if (get_group(x, root, "queues", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	GET_UINT(x, g, "first", 0, 65535, c->queues.first);
+	GET_UINT(x, g, "count", 1, 64, c->queues.count);
+	GET_UINT(x, g, "maxlen", 1, 1 << 20, c->queues.maxlen);
+	GET_UINT(x, g, "copy_bytes", 64, 65535, c->queues.copy_bytes);
+	get_bool(x, g, "fail_open", &c->queues.fail_open);
+	if ((unsigned int)c->queues.first + c->queues.count - 1 > 65535)
+		cerr(x, g, "queues %u..%u run past queue number 65535",
+		     c->queues.first,
+		     (unsigned int)c->queues.first + c->queues.count - 1);
+}
+
+static void read_marks(struct cfx *x, const config_setting_t *root,
+		       struct config *c)
+{
+	static const char *const keys[] = { "mask", NULL };
+	const config_setting_t *g;
+
+	if (get_group(x, root, "marks", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	GET_UINT(x, g, "mask", 1, UINT32_MAX, c->marks.mask);
+}
+
+static void read_ruleset(struct cfx *x, const config_setting_t *root,
+			 struct config *c)
+{
+	static const char *const keys[] = { "managed", "keep_on_exit", NULL };
+	const config_setting_t *g;
+
+	if (get_group(x, root, "ruleset", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	get_bool(x, g, "managed", &c->ruleset.managed);
+	get_bool(x, g, "keep_on_exit", &c->ruleset.keep_on_exit);
+}
+
+static void read_table(struct cfx *x, const config_setting_t *root,
+		       struct config *c)
+{
+	static const char *const keys[] = { "max_flows", NULL };
+	const config_setting_t *g;
+
+	if (get_group(x, root, "table", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	GET_UINT(x, g, "max_flows", 1, 1 << 28, c->table.max_flows);
+}
+
+static const char *const on_full_names[] = { "evict", "drop", NULL };
+
+static void read_zone(struct cfx *x, const config_setting_t *z,
+		      struct zone_conf *zc)
+{
+	static const char *const keys[] = {
+		"id", "name", "match", "max_flows", "on_full", "decide_after",
+		NULL
+	};
+	static const char *const match_keys[] = {
+		"iif", "addr", "proto", "port", NULL
+	};
+	const config_setting_t *m;
+	const char *name;
+	int on_full;
+
+	zc->line = (int)config_setting_source_line(z);
+	zc->on_full = ON_FULL_EVICT;
+	zc->decide_after = 1;
+	if (config_setting_type(z) != CONFIG_TYPE_GROUP) {
+		cerr(x, z, "a zone must be a group { id = N; ... }");
+		return;
+	}
+	check_keys(x, z, keys);
+	if (GET_UINT(x, z, "id", 1, 65535, zc->id) == 0)
+		cerr(x, z, "zone has no 'id' (its conntrack zone, 1..65535)");
+	if (get_str(x, z, "name", &name) > 0) {
+		if (!*name || strlen(name) >= ZONE_NAME_MAX)
+			cerr(x, config_setting_get_member(z, "name"),
+			     "'name' must be 1 to %d characters",
+			     ZONE_NAME_MAX - 1);
+		else
+			snprintf(zc->name, sizeof(zc->name), "%s", name);
+	}
+	GET_UINT(x, z, "max_flows", 0, 1 << 28, zc->max_flows);
+	if (get_enum(x, z, "on_full", on_full_names, &on_full) > 0)
+		zc->on_full = (enum on_full)on_full;
+	GET_UINT(x, z, "decide_after", 1, 255, zc->decide_after);
+
+	if (get_group(x, z, "match", &m) <= 0) {
+		if (!config_setting_get_member(z, "match"))
+			cerr(x, z, "zone has no 'match' group: which packets "
+			     "belong to it?");
+		return;
+	}
+	check_keys(x, m, match_keys);
+	get_ifnames(x, m, "iif", &zc->match.iif);
+	get_prefixes(x, m, "addr", &zc->match.addr);
+	get_proto(x, m, &zc->match.proto);
+	get_ports(x, m, "port", &zc->match.port);
+	if (zc->match.port.n && zc->match.proto != IPPROTO_TCP &&
+	    zc->match.proto != IPPROTO_UDP && zc->match.proto != IPPROTO_SCTP &&
+	    zc->match.proto != IPPROTO_UDPLITE && zc->match.proto != IPPROTO_DCCP)
+		cerr(x, m, "'port' needs 'proto' set to tcp, udp, udplite, "
+		     "sctp or dccp");
+	if (!zc->match.iif.n && !zc->match.addr.n && !zc->match.proto &&
+	    !zc->match.port.n)
+		cerr(x, m, "zone match is empty: give iif, addr or proto");
+}
+
+static void read_zones(struct cfx *x, const config_setting_t *root,
+		       struct config *c)
+{
+	const config_setting_t *l = config_setting_get_member(root, "zones");
+	int i, n;
+
+	if (!l)
+		return;
+	if (config_setting_type(l) != CONFIG_TYPE_LIST) {
+		cerr(x, l, "'zones' must be a list ( { ... }, ... )");
+		return;
+	}
+	n = config_setting_length(l);
+	if (n > 1024) {
+		cerr(x, l, "%d zones; at most 1024 are supported", n);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->zones = cfx_calloc(x, l, (size_t)n, sizeof(*c->zones));
+	if (!c->zones)
+		return;
+	c->n_zones = (size_t)n;
+	for (i = 0; i < n; i++)
+		read_zone(x, config_setting_get_elem(l, (unsigned int)i),
+			  &c->zones[i]);
+}
+
+static const char *const verdict_names[] = { "accept", "drop", NULL };
+
+static void read_rule(struct cfx *x, const config_setting_t *r,
+		      struct rule_conf *rc)
+{
+	static const char *const keys[] = { "match", "verdict", "mark", NULL };
+	static const char *const match_keys[] = {
+		"zone", "family", "proto", "src", "dst", "sport", "dport",
+		"iif", "oif", NULL
+	};
+	static const char *const family_names[] = { "ipv4", "ipv6", NULL };
+	const config_setting_t *m;
+	int v;
+
+	rc->line = (int)config_setting_source_line(r);
+	if (config_setting_type(r) != CONFIG_TYPE_GROUP) {
+		cerr(x, r, "a policy rule must be a group { match = { ... }; ... }");
+		return;
+	}
+	check_keys(x, r, keys);
+	if (get_enum(x, r, "verdict", verdict_names, &v) > 0)
+		rc->verdict = (enum verdict)v;
+	if (GET_UINT(x, r, "mark", 0, UINT32_MAX, rc->mark) > 0)
+		rc->has |= RULE_HAS_MARK;
+
+	if (get_group(x, r, "match", &m) <= 0)
+		return;
+	check_keys(x, m, match_keys);
+	if (GET_UINT(x, m, "zone", 0, 65535, rc->match.zone) > 0)
+		rc->has |= RULE_HAS_ZONE;
+	if (get_enum(x, m, "family", family_names, &v) > 0) {
+		rc->match.family = v == 0 ? AF_INET : AF_INET6;
+		rc->has |= RULE_HAS_FAMILY;
+	}
+	if (get_proto(x, m, &rc->match.proto) > 0)
+		rc->has |= RULE_HAS_PROTO;
+	get_prefixes(x, m, "src", &rc->match.src);
+	get_prefixes(x, m, "dst", &rc->match.dst);
+	get_ports(x, m, "sport", &rc->match.sport);
+	get_ports(x, m, "dport", &rc->match.dport);
+	get_ifnames(x, m, "iif", &rc->match.iif);
+	get_ifnames(x, m, "oif", &rc->match.oif);
+	if ((rc->match.sport.n || rc->match.dport.n) &&
+	    !(rc->has & RULE_HAS_PROTO))
+		cerr(x, m, "'sport'/'dport' need 'proto' in the same match");
+}
+
+static void read_policy(struct cfx *x, const config_setting_t *root,
+			struct config *c)
+{
+	const config_setting_t *l = config_setting_get_member(root, "policy");
+	int i, n;
+
+	if (!l)
+		return;
+	if (config_setting_type(l) != CONFIG_TYPE_LIST) {
+		cerr(x, l, "'policy' must be a list ( { ... }, ... )");
+		return;
+	}
+	n = config_setting_length(l);
+	if (n == 0)
+		return;
+	c->rules = cfx_calloc(x, l, (size_t)n, sizeof(*c->rules));
+	if (!c->rules)
+		return;
+	c->n_rules = (size_t)n;
+	for (i = 0; i < n; i++)
+		read_rule(x, config_setting_get_elem(l, (unsigned int)i),
+			  &c->rules[i]);
+}
+
+static const char *const route_cache_names[] = {
+	"lpm", "bloom", "kernel", NULL
+};
+
+static void read_routes(struct cfx *x, const config_setting_t *root,
+			struct config *c)
+{
+	static const char *const keys[] = { "cache", NULL };
+	const config_setting_t *g;
+	int v;
+
+	if (get_group(x, root, "routes", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	if (get_enum(x, g, "cache", route_cache_names, &v) > 0)
+		c->routes.cache = (enum route_cache)v;
+}
+
+static void read_control(struct cfx *x, const config_setting_t *root,
+			 struct config *c)
+{
+	static const char *const keys[] = { "socket", "group", NULL };
+	const config_setting_t *g;
+	const char *s;
+
+	if (get_group(x, root, "control", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	if (get_str(x, g, "socket", &s) > 0) {
+		/* sun_path holds 108 bytes including the NUL */
+		if (s[0] != '/' || strlen(s) > 107)
+			cerr(x, config_setting_get_member(g, "socket"),
+			     "'socket' must be an absolute path of at most "
+			     "107 bytes");
+		else if (!(c->control.socket = strdup(s)))
+			cerr(x, g, "out of memory");
+	}
+	if (get_str(x, g, "group", &s) > 0) {
+		struct group *gr = getgrnam(s);
+
+		if (!gr)
+			cerr(x, config_setting_get_member(g, "group"),
+			     "'group' = \"%s\": no such group", s);
+		else if (!(c->control.group = strdup(s)))
+			cerr(x, g, "out of memory");
+		else
+			c->control.gid = gr->gr_gid;
+	}
+}
+
+static void read_metrics(struct cfx *x, const config_setting_t *root,
+			 struct config *c)
+{
+	static const char *const keys[] = { "listen", NULL };
+	const config_setting_t *g;
+	const char *s;
+
+	if (get_group(x, root, "metrics", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	if (get_str(x, g, "listen", &s) <= 0)
+		return;
+	if (addr_port_parse(s, &c->metrics.listen) < 0)
+		cerr(x, config_setting_get_member(g, "listen"),
+		     "'listen' = \"%s\" is not ADDRESS:PORT "
+		     "(\"127.0.0.1:9530\", \"[::1]:9530\")", s);
+	else
+		c->metrics.enabled = true;
+}
+
+/* Rules that involve more than one key, on the complete struct. */
+static void check_config(struct cfx *x, const config_setting_t *root,
+			 struct config *c)
+{
+	size_t i, j;
+
+	c->marks.decided = c->marks.mask & -c->marks.mask;
+	for (i = 0; i < c->n_zones; i++) {
+		const struct zone_conf *z = &c->zones[i];
+		const config_setting_t *zs = config_setting_get_elem(
+			config_setting_get_member(root, "zones"), (unsigned int)i);
+
+		if (z->max_flows > c->table.max_flows)
+			cerr(x, zs, "zone %u: max_flows %u is above "
+			     "table.max_flows %u", z->id, z->max_flows,
+			     c->table.max_flows);
+		for (j = 0; j < i; j++) {
+			if (z->id && z->id == c->zones[j].id)
+				cerr(x, zs, "zone id %u is already used on "
+				     "line %d", z->id, c->zones[j].line);
+			if (z->name[0] && !strcmp(z->name, c->zones[j].name))
+				cerr(x, zs, "zone name \"%s\" is already used "
+				     "on line %d", z->name, c->zones[j].line);
+		}
+	}
+	for (i = 0; i < c->n_rules; i++) {
+		const struct rule_conf *r = &c->rules[i];
+		const config_setting_t *rs = config_setting_get_elem(
+			config_setting_get_member(root, "policy"), (unsigned int)i);
+
+		if (r->has & RULE_HAS_MARK) {
+			if (r->mark & ~c->marks.mask)
+				cerr(x, rs, "mark 0x%08x has bits outside "
+				     "marks.mask 0x%08x", r->mark,
+				     c->marks.mask);
+			else if (r->mark & c->marks.decided)
+				cerr(x, rs, "mark 0x%08x uses bit 0x%08x, "
+				     "which flowcached sets on every decided "
+				     "flow (the lowest bit of marks.mask)",
+				     r->mark, c->marks.decided);
+		}
+		if ((r->has & RULE_HAS_ZONE) && r->match.zone) {
+			for (j = 0; j < c->n_zones; j++)
+				if (c->zones[j].id == r->match.zone)
+					break;
+			if (j == c->n_zones)
+				cerr(x, rs, "match.zone %u is not a configured "
+				     "zone", r->match.zone);
+		}
+	}
+}
+
+/* Sections are read in a fixed order, not in file order: sort by place so
+ * the operator reads the errors top to bottom. Insertion sort is stable
+ * and the list is short. */
+static void sort_errors(struct config_errors *errs)
+{
+	size_t i, j;
+
+	for (i = 1; i < errs->n; i++) {
+		struct config_error e = errs->v[i];
+
+		for (j = i; j > 0; j--) {
+			const struct config_error *p = &errs->v[j - 1];
+			int c = strcmp(p->file, e.file);
+
+			if (c < 0 || (c == 0 && p->line <= e.line))
+				break;
+			errs->v[j] = *p;
+		}
+		errs->v[j] = e;
+	}
+}
+
+static void config_defaults(struct config *c)
+{
+	c->queues.first = 0;
+	c->queues.count = 1;
+	c->queues.maxlen = 4096;
+	c->queues.copy_bytes = 256;
+	c->queues.fail_open = true;
+	c->marks.mask = 0x00ff0000;
+	c->ruleset.managed = true;
+	c->ruleset.keep_on_exit = true;
+	c->table.max_flows = 1048576;
+	c->routes.cache = ROUTE_CACHE_LPM;
+}
+
+int config_load(const char *path, struct config **ret,
+		struct config_errors *errs)
+{
+	static const char *const keys[] = {
+		"queues", "marks", "ruleset", "table", "zones", "policy",
+		"routes", "control", "metrics", NULL
+	};
+	struct cfx x = { .file = path, .errs = errs };
+	const config_setting_t *root;
+	struct config *c;
+	char *dir;
+	config_t lc;
+	FILE *f;
+	int err = 0;
+
+	memset(errs, 0, sizeof(*errs));
+	c = calloc(1, sizeof(*c));
+	dir = strdup(path);
+	if (!c || !dir) {
+		free(c);
+		free(dir);
+		return -ENOMEM;
+	}
+	config_defaults(c);
+
+	config_init(&lc);
+	/* @include "x.conf" is relative to the including file's folder. */
+	config_set_include_dir(&lc, dirname(dir));
+	f = fopen(path, "re");
+	if (!f) {
+		cerr_at(&x, path, 0, "cannot open: %s", strerror(errno));
+		err = -EINVAL;
+		goto out;
+	}
+	if (config_read(&lc, f) != CONFIG_TRUE) {
+		cerr_at(&x, config_error_file(&lc), config_error_line(&lc),
+			"%s", config_error_text(&lc));
+		fclose(f);
+		err = -EINVAL;
+		goto out;
+	}
+	fclose(f);
+	root = config_root_setting(&lc);
+	check_keys(&x, root, keys);
+	read_queues(&x, root, c);
+	read_marks(&x, root, c);
+	read_ruleset(&x, root, c);
+	read_table(&x, root, c);
+	read_zones(&x, root, c);
+	read_policy(&x, root, c);
+	read_routes(&x, root, c);
+	read_control(&x, root, c);
+	read_metrics(&x, root, c);
+	if (!errs->n && !errs->truncated)
+		check_config(&x, root, c);
+
+	if (!c->control.socket)
+		c->control.socket = strdup(CONFIG_DEFAULT_SOCKET);
+	c->file = strdup(path);
+	if (!c->control.socket || !c->file)
+		err = -ENOMEM;
+	else if (errs->n || errs->truncated)
+		err = -EINVAL;
+out:
+	sort_errors(errs);
+	config_destroy(&lc);
+	free(dir);
+	if (err) {
+		config_free(c);
+		return err;
+	}
+	*ret = c;
+	return 0;
+}
+
+static void zone_free(struct zone_conf *z)
+{
+	free(z->match.iif.v);
+	free(z->match.addr.v);
+	free(z->match.port.v);
+}
+
+static void rule_free(struct rule_conf *r)
+{
+	free(r->match.src.v);
+	free(r->match.dst.v);
+	free(r->match.sport.v);
+	free(r->match.dport.v);
+	free(r->match.iif.v);
+	free(r->match.oif.v);
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_zones; i++)
+		zone_free(&c->zones[i]);
+	for (i = 0; i < c->n_rules; i++)
+		rule_free(&c->rules[i]);
+	free(c->zones);
+	free(c->rules);
+	free(c->control.socket);
+	free(c->control.group);
+	free(c->file);
+	free(c);
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		free(errs->v[i].file);
+		free(errs->v[i].msg);
+	}
+	errs->n = 0;
+	errs->truncated = false;
+}
+
+void config_error_format(const struct config_error *e, struct buf *out)
+{
+	if (e->line > 0)
+		buf_printf(out, "%s:%d: %s", e->file, e->line, e->msg);
+	else
+		buf_printf(out, "%s: %s", e->file, e->msg);
+}
+
+const char *verdict_name(enum verdict v)
+{
+	return verdict_names[v];
+}
+
+const char *route_cache_name(enum route_cache c)
+{
+	return route_cache_names[c];
+}
+
+const char *on_full_name(enum on_full f)
+{
+	return on_full_names[f];
+}
+
+static void dump_ifnames(struct buf *out, const char *key,
+			 const struct ifname_list *l)
+{
+	size_t i;
+
+	if (!l->n)
+		return;
+	buf_printf(out, " %s = [", key);
+	for (i = 0; i < l->n; i++)
+		buf_printf(out, "%s \"%s\"", i ? "," : "", l->v[i]);
+	buf_puts(out, " ];");
+}
+
+static void dump_prefixes(struct buf *out, const char *key,
+			  const struct prefix_list *l)
+{
+	char text[PREFIX_STRLEN];
+	size_t i;
+
+	if (!l->n)
+		return;
+	buf_printf(out, " %s = [", key);
+	for (i = 0; i < l->n; i++) {
+		prefix_format(&l->v[i], text, sizeof(text));
+		buf_printf(out, "%s \"%s\"", i ? "," : "", text);
+	}
+	buf_puts(out, " ];");
+}
+
+static void dump_ports(struct buf *out, const char *key,
+		       const struct port_list *l)
+{
+	size_t i;
+
+	if (!l->n)
+		return;
+	buf_printf(out, " %s = [", key);
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].lo == l->v[i].hi)
+			buf_printf(out, "%s \"%u\"", i ? "," : "", l->v[i].lo);
+		else
+			buf_printf(out, "%s \"%u-%u\"", i ? "," : "",
+				   l->v[i].lo, l->v[i].hi);
+	}
+	buf_puts(out, " ];");
+}
+
+static void dump_proto(struct buf *out, uint8_t proto)
+{
+	const char *name = proto_name(proto);
+
+	if (name)
+		buf_printf(out, " proto = \"%s\";", name);
+	else
+		buf_printf(out, " proto = %u;", proto);
+}
+
+void config_dump(const struct config *c, struct buf *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	buf_printf(out, "queues = { first = %u; count = %u; maxlen = %u; "
+		   "copy_bytes = %u; fail_open = %s; };\n",
+		   c->queues.first, c->queues.count, c->queues.maxlen,
+		   c->queues.copy_bytes, c->queues.fail_open ? "true" : "false");
+	buf_printf(out, "marks = { mask = 0x%08x; };\n", c->marks.mask);
+	buf_printf(out, "ruleset = { managed = %s; keep_on_exit = %s; };\n",
+		   c->ruleset.managed ? "true" : "false",
+		   c->ruleset.keep_on_exit ? "true" : "false");
+	buf_printf(out, "table = { max_flows = %u; };\n", c->table.max_flows);
+	buf_puts(out, "zones = (");
+	for (i = 0; i < c->n_zones; i++) {
+		const struct zone_conf *z = &c->zones[i];
+
+		buf_printf(out, "%s\n  { id = %u;", i ? "," : "", z->id);
+		if (z->name[0])
+			buf_printf(out, " name = \"%s\";", z->name);
+		buf_puts(out, " match = {");
+		dump_ifnames(out, "iif", &z->match.iif);
+		dump_prefixes(out, "addr", &z->match.addr);
+		if (z->match.proto)
+			dump_proto(out, z->match.proto);
+		dump_ports(out, "port", &z->match.port);
+		buf_printf(out, " }; max_flows = %u; on_full = \"%s\"; "
+			   "decide_after = %u; }", z->max_flows,
+			   on_full_name(z->on_full), z->decide_after);
+	}
+	buf_puts(out, c->n_zones ? "\n);\n" : " );\n");
+	buf_puts(out, "policy = (");
+	for (i = 0; i < c->n_rules; i++) {
+		const struct rule_conf *r = &c->rules[i];
+
+		buf_printf(out, "%s\n  { match = {", i ? "," : "");
+		if (r->has & RULE_HAS_ZONE)
+			buf_printf(out, " zone = %u;", r->match.zone);
+		if (r->has & RULE_HAS_FAMILY)
+			buf_printf(out, " family = \"%s\";",
+				   r->match.family == AF_INET ? "ipv4" : "ipv6");
+		if (r->has & RULE_HAS_PROTO)
+			dump_proto(out, r->match.proto);
+		dump_prefixes(out, "src", &r->match.src);
+		dump_prefixes(out, "dst", &r->match.dst);
+		dump_ports(out, "sport", &r->match.sport);
+		dump_ports(out, "dport", &r->match.dport);
+		dump_ifnames(out, "iif", &r->match.iif);
+		dump_ifnames(out, "oif", &r->match.oif);
+		buf_printf(out, " }; verdict = \"%s\";", verdict_name(r->verdict));
+		if (r->has & RULE_HAS_MARK)
+			buf_printf(out, " mark = 0x%08x;", r->mark);
+		buf_puts(out, " }");
+	}
+	buf_puts(out, c->n_rules ? "\n);\n" : " );\n");
+	buf_printf(out, "routes = { cache = \"%s\"; };\n",
+		   route_cache_name(c->routes.cache));
+	buf_printf(out, "control = { socket = \"%s\";", c->control.socket);
+	if (c->control.group)
+		buf_printf(out, " group = \"%s\";", c->control.group);
+	buf_puts(out, " };\n");
+	if (c->metrics.enabled) {
+		inet_ntop(c->metrics.listen.family, &c->metrics.listen.addr,
+			  addr, sizeof(addr));
+		buf_printf(out, c->metrics.listen.family == AF_INET6 ?
+			   "metrics = { listen = \"[%s]:%u\"; };\n" :
+			   "metrics = { listen = \"%s:%u\"; };\n",
+			   addr, c->metrics.listen.port);
+	}
+}

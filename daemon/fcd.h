@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's state, handed to every module; there are no globals.
+ * The configuration is immutable and replaced whole by fcd_reload().
+ */
+#ifndef FC_FCD_H
+#define FC_FCD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "loop.h"
+
+struct control;
+
+struct fcd {
+	struct loop loop;
+	struct config *cfg;
+	const char *config_path;
+
+	uint64_t started;		/* monotonic ns */
+	time_t loaded_at;		/* wall clock of the last good load */
+
+	struct {
+		uint64_t ok;
+		uint64_t failed;
+		char last_error[512];	/* empty when the last one worked */
+	} reload;
+
+	struct control *control;
+	struct loop_source signals;
+	struct loop_source tick;	/* once a second: housekeeping */
+	struct loop_source watchdog;
+};
+
+/*
+ * Load the config file again and, when every check passes, swap it in.
+ * On failure the running configuration stays, each error is logged with
+ * its file and line, and, when errors is not NULL, written there one per
+ * line. Returns 0 or a negative errno.
+ */
+int fcd_reload(struct fcd *fcd, struct buf *errors);
+
+/* One line for systemd's STATUS= and the log. */
+void fcd_summary(const struct fcd *fcd, struct buf *out);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Logging. Under systemd (stderr is the journal stream) messages go to the
+ * journal with structured fields; a daemonized process logs to syslog; in
+ * the foreground otherwise, to stderr. Only the daemon logs: lib/ returns
+ * errors and the layer that decides what happens next says so, once.
+ */
+#ifndef FC_LOG_H
+#define FC_LOG_H
+
+#include <stdarg.h>
+#include <syslog.h>
+
+enum log_target {
+	LOG_TO_STDERR,
+	LOG_TO_JOURNAL,
+	LOG_TO_SYSLOG,
+};
+
+/* Journal when stderr is the journal stream (JOURNAL_STREAM), else stderr. */
+enum log_target log_target_detect(void);
+void log_init(enum log_target target, int max_prio);
+void log_set_target(enum log_target target);
+enum log_target log_get_target(void);
+
+/*
+ * fields: NULL or a NULL-terminated list of preformatted "KEY=value"
+ * journal fields (KEY in upper case), ignored by the other targets.
+ * err: an errno value whose strerror is appended as ": reason", or 0.
+ */
+void log_emit(int prio, int err, const char *const *fields,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define log_err(...)	log_emit(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define log_warnx(...)	log_emit(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define log_notice(...)	log_emit(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define log_info(...)	log_emit(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define log_debug(...)	log_emit(LOG_DEBUG, 0, NULL, __VA_ARGS__)
+/* Like log_warnx, with ": strerror(err)" appended; err may be negative. */
+#define log_warn(err, ...) log_emit(LOG_WARNING, (err), NULL, __VA_ARGS__)
+
+/* Start-up failure: log and exit(1). Never used on the packet or event path. */
+void fatal(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+#endif

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flowcached: options, start-up, the main loop, reload and shutdown.
+ *
+ * Start-up order matters to systemd and to users: the config is checked
+ * before anything is opened, every socket is open before READY=1, and a
+ * daemonizing parent exits only when the child is ready (its exit status
+ * says whether start-up worked). Signal handlers do not exist: SIGTERM,
+ * SIGINT and SIGHUP arrive through a signalfd on the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fcd.h"
+#include "log.h"
+#include "notify.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/flowcached/flowcached.conf"
+#define TICK_NS 1000000000ull
+
+struct options {
+	const char *config;
+	bool check_only;
+	bool foreground;
+	int verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: flowcached [OPTIONS]\n"
+"Decide each flow once and keep it in the kernel's fast path.\n"
+"\n"
+"  -c, --config FILE  configuration file (default: " DEFAULT_CONFIG ")\n"
+"  -t, --test         check the configuration and exit: 0 valid, 1 not;\n"
+"                     with -v, print it with every default filled in\n"
+"  -f, --foreground   do not daemonize; log to stderr, or to the journal\n"
+"                     under systemd\n"
+"  -v, --verbose      log debug messages too\n"
+"  -V, --version      print the version and exit\n"
+"  -h, --help         print this help and exit\n"
+"\n"
+"Signals: SIGHUP reloads the configuration (kept unchanged when the new\n"
+"file has errors), SIGTERM and SIGINT stop the daemon.\n"
+"See flowcached(8) and flowcached.conf(5).\n");
+}
+
+static void parse_options(int argc, char *argv[], struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	*o = (struct options){ .config = DEFAULT_CONFIG };
+	while ((c = getopt_long(argc, argv, "c:tfvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 't':
+			o->check_only = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf("flowcached %s\n", PACKAGE_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flowcached: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* Log each error once, with its place as journal fields, and optionally
+ * collect the lines for a control client. */
+static void report_config_errors(const struct config_errors *errs,
+				 const char *what, struct buf *collect)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		const struct config_error *e = &errs->v[i];
+		struct buf line = BUF_INIT;
+		char ffile[512], fline[32];
+		const char *fields[] = { ffile, fline, NULL };
+
+		config_error_format(e, &line);
+		snprintf(ffile, sizeof(ffile), "CONFIG_FILE=%s", e->file);
+		snprintf(fline, sizeof(fline), "CONFIG_LINE=%d", e->line);
+		log_emit(LOG_ERR, 0, fields, "%s%s", what,
+			 line.data ? line.data : "out of memory");
+		if (collect && line.data)
+			buf_printf(collect, "%s\n", line.data);
+		buf_free(&line);
+	}
+	if (errs->truncated) {
+		log_err("%sfurther errors not shown", what);
+		if (collect)
+			buf_puts(collect, "further errors not shown\n");
+	}
+}
+
+/* -t prints bare FILE:LINE: lines, the form editors and CI jump to. */
+static void print_config_errors(const struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		struct buf line = BUF_INIT;
+
+		config_error_format(&errs->v[i], &line);
+		fprintf(stderr, "%s\n", line.data ? line.data : "out of memory");
+		buf_free(&line);
+	}
+	if (errs->truncated)
+		fprintf(stderr, "further errors not shown\n");
+}
+
+void fcd_summary(const struct fcd *fcd, struct buf *out)
+{
+	const struct config *cfg = fcd->cfg;
+
+	buf_printf(out, "%zu zones, %zu policy rules, queues %u-%u; "
+		   "reloads %llu ok, %llu failed",
+		   cfg->n_zones, cfg->n_rules, cfg->queues.first,
+		   cfg->queues.first + cfg->queues.count - 1,
+		   (unsigned long long)fcd->reload.ok,
+		   (unsigned long long)fcd->reload.failed);
+}
+
+static void update_status(struct fcd *fcd)
+{
+	struct buf s = BUF_INIT;
+
+	fcd_summary(fcd, &s);
+	if (s.data)
+		notify_status(s.data);
+	buf_free(&s);
+}
+
+/* Settings that only a restart can change: warn instead of half-applying. */
+static void warn_restart_only(const struct config *old,
+			      const struct config *new)
+{
+	if (strcmp(old->control.socket, new->control.socket))
+		log_warnx("reload: control.socket changed to %s; the daemon "
+			  "keeps listening on %s until it restarts",
+			  new->control.socket, old->control.socket);
+	if (old->queues.first != new->queues.first ||
+	    old->queues.count != new->queues.count)
+		log_warnx("reload: queues.first/count changed; they take "
+			  "effect at the next restart");
+}
+
+int fcd_reload(struct fcd *fcd, struct buf *errors)
+{
+	struct config_errors errs;
+	struct config *cfg;
+	struct buf s = BUF_INIT;
+	int err;
+
+	notify_reloading();
+	log_info("reloading %s", fcd->config_path);
+	err = config_load(fcd->config_path, &cfg, &errs);
+	if (err < 0) {
+		fcd->reload.failed++;
+		report_config_errors(&errs, "reload failed, keeping the "
+				     "running configuration: ", errors);
+		if (errs.n)
+			config_error_format(&errs.v[0], &s);
+		snprintf(fcd->reload.last_error, sizeof(fcd->reload.last_error),
+			 "%s", s.data ? s.data : strerror(-err));
+		buf_free(&s);
+		config_errors_free(&errs);
+		update_status(fcd);
+		notify_ready(NULL);
+		return err;
+	}
+	config_errors_free(&errs);
+	warn_restart_only(fcd->cfg, cfg);
+	config_free(fcd->cfg);
+	fcd->cfg = cfg;
+	fcd->loaded_at = time(NULL);
+	fcd->reload.ok++;
+	fcd->reload.last_error[0] = '\0';
+	log_info("reloaded %s", fcd->config_path);
+	update_status(fcd);
+	notify_ready(NULL);
+	return 0;
+}
+
+static void on_signal(struct loop_source *src, uint32_t events, uint64_t now)
+{
+	struct fcd *fcd = src->data;
+	struct signalfd_siginfo si;
+
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			fcd_reload(fcd, NULL);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s received, stopping",
+				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			loop_stop(&fcd->loop);
+			return;
+		}
+	}
+}
+
+static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
+{
+	struct fcd *fcd = src->data;
+
+	loop_timerfd_ack(src->fd);
+	control_tick(fcd->control, now);
+}
+
+static void on_watchdog(struct loop_source *src, uint32_t events,
+			uint64_t now)
+{
+	loop_timerfd_ack(src->fd);
+	notify_watchdog();
+}
+
+static int open_signals(struct fcd *fcd)
+{
+	sigset_t mask;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return loop_add(&fcd->loop, &fcd->signals, fd, EPOLLIN, on_signal, fcd);
+}
+
+static int open_timer(struct fcd *fcd, struct loop_source *src,
+		      uint64_t period, loop_cb cb)
+{
+	int fd = loop_timerfd(period);
+
+	if (fd < 0)
+		return fd;
+	return loop_add(&fcd->loop, src, fd, EPOLLIN, cb, fcd);
+}
+
+/*
+ * The parent waits on a pipe until the child says it is ready (one byte)
+ * or dies (EOF), and exits 0 or 1 accordingly, so that an init script or a
+ * user sees start-up errors as an exit status, with the messages on the
+ * terminal that started it.
+ */
+static int daemonize(void)
+{
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		fatal(errno, "pipe");
+	pid = fork();
+	if (pid < 0)
+		fatal(errno, "fork");
+	if (pid > 0) {
+		close(pfd[1]);
+		exit(read(pfd[0], &c, 1) == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(pfd[0]);
+	if (setsid() < 0)
+		fatal(errno, "setsid");
+	if (chdir("/") < 0)
+		fatal(errno, "chdir /");
+	return pfd[1];
+}
+
+static void detach(int ready_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	log_set_target(LOG_TO_SYSLOG);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		log_warn(errno, "telling the parent we are ready");
+	close(ready_fd);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fcd fcd = { .signals.fd = -1 };
+	struct config_errors errs;
+	struct options o;
+	uint64_t wd;
+	int err, ready_fd = -1;
+
+	parse_options(argc, argv, &o);
+	log_init(o.foreground ? log_target_detect() : LOG_TO_STDERR,
+		 o.verbose ? LOG_DEBUG : LOG_INFO);
+
+	fcd.config_path = o.config;
+	err = config_load(o.config, &fcd.cfg, &errs);
+	if (err < 0) {
+		if (o.check_only)
+			print_config_errors(&errs);
+		else
+			report_config_errors(&errs, "", NULL);
+		config_errors_free(&errs);
+		return EXIT_FAILURE;
+	}
+	config_errors_free(&errs);
+	if (o.check_only) {
+		if (o.verbose) {
+			struct buf dump = BUF_INIT;
+
+			config_dump(fcd.cfg, &dump);
+			fputs(dump.data ? dump.data : "", stdout);
+			buf_free(&dump);
+		} else {
+			printf("%s: configuration OK\n", o.config);
+		}
+		config_free(fcd.cfg);
+		return EXIT_SUCCESS;
+	}
+
+	if (!o.foreground)
+		ready_fd = daemonize();
+	fcd.started = loop_now();
+	fcd.loaded_at = time(NULL);
+	err = loop_init(&fcd.loop);
+	if (err < 0)
+		fatal(err, "epoll");
+	err = open_signals(&fcd);
+	if (err < 0)
+		fatal(err, "signalfd");
+	err = control_open(&fcd, &fcd.control);
+	if (err < 0)
+		fatal(err, "cannot open the control socket %s",
+		      fcd.cfg->control.socket);
+	err = open_timer(&fcd, &fcd.tick, TICK_NS, on_tick);
+	if (err < 0)
+		fatal(err, "timerfd");
+	wd = notify_watchdog_period();
+	if (wd) {
+		/* twice per period: one late wake-up must not kill us */
+		err = open_timer(&fcd, &fcd.watchdog, wd / 2, on_watchdog);
+		if (err < 0)
+			fatal(err, "watchdog timerfd");
+	}
+
+	{
+		struct buf s = BUF_INIT;
+
+		fcd_summary(&fcd, &s);
+		log_notice("flowcached %s started with %s: %s", PACKAGE_VERSION,
+			   o.config, s.data ? s.data : "");
+		notify_ready(s.data);
+		buf_free(&s);
+	}
+	if (ready_fd >= 0)
+		detach(ready_fd);
+
+	err = loop_run(&fcd.loop);
+	if (err < 0)
+		log_warn(err, "event loop failed");
+
+	notify_stopping();
+	control_close(fcd.control);
+	loop_close(&fcd.loop);
+	config_free(fcd.cfg);
+	log_notice("stopped");
+	return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
