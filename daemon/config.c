@@ -89,12 +89,15 @@ static void *cfx_calloc(struct cfx *x, const config_setting_t *s,
 	return p;
 }
 
-/* Where a setting sits, for messages: "zones.[1].id" is what libconfig
- * cannot tell us, so messages carry the key and the line carries the rest. */
+/* The key to name in a message: an element of a list is named after its
+ * list; the line number says which one. */
 static const char *key_of(const config_setting_t *s)
 {
+	const config_setting_t *p = config_setting_parent(s);
 	const char *n = config_setting_name(s);
 
+	if (!n && p)
+		n = config_setting_name(p);
 	return n ? n : "element";
 }
 
@@ -170,6 +173,11 @@ static int int_value(struct cfx *x, const config_setting_t *s,
 		return -1;
 	}
 	v = (int64_t)config_setting_get_int64(s);
+	/* libconfig stores 0x80000000..0xffffffff as a negative 32-bit int:
+	 * a mark or mask written in hex means the unsigned value. */
+	if (v < 0 && config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		v &= 0xffffffff;
 	if (v < min || v > max) {
 		cerr(x, s, "'%s' = %" PRId64 " is out of range %" PRId64
 		     "..%" PRId64, key_of(s), v, min, max);
@@ -550,8 +558,7 @@ static void read_zone(struct cfx *x, const config_setting_t *z,
 	    zc->match.proto != IPPROTO_UDPLITE && zc->match.proto != IPPROTO_DCCP)
 		cerr(x, m, "'port' needs 'proto' set to tcp, udp, udplite, "
 		     "sctp or dccp");
-	if (!zc->match.iif.n && !zc->match.addr.n && !zc->match.proto &&
-	    !zc->match.port.n)
+	if (config_setting_length(m) == 0)
 		cerr(x, m, "zone match is empty: give iif, addr or proto");
 }
 
@@ -584,6 +591,24 @@ static void read_zones(struct cfx *x, const config_setting_t *root,
 }
 
 static const char *const verdict_names[] = { "accept", "drop", NULL };
+
+/* A rule for one family whose prefixes are of the other never matches. */
+static void check_family(struct cfx *x, const config_setting_t *m,
+			 const char *key, const struct prefix_list *l,
+			 uint8_t family)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].family != family) {
+			cerr(x, config_setting_get_member(m, key),
+			     "'%s' has %s prefixes in a rule for family %s",
+			     key, family == AF_INET ? "IPv6" : "IPv4",
+			     family == AF_INET ? "ipv4" : "ipv6");
+			return;
+		}
+	}
+}
 
 static void read_rule(struct cfx *x, const config_setting_t *r,
 		      struct rule_conf *rc)
@@ -625,6 +650,10 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 	get_ports(x, m, "dport", &rc->match.dport);
 	get_ifnames(x, m, "iif", &rc->match.iif);
 	get_ifnames(x, m, "oif", &rc->match.oif);
+	if (rc->has & RULE_HAS_FAMILY) {
+		check_family(x, m, "src", &rc->match.src, rc->match.family);
+		check_family(x, m, "dst", &rc->match.dst, rc->match.family);
+	}
 	if ((rc->match.sport.n || rc->match.dport.n) &&
 	    !(rc->has & RULE_HAS_PROTO))
 		cerr(x, m, "'sport'/'dport' need 'proto' in the same match");
@@ -847,8 +876,13 @@ int config_load(const char *path, struct config **ret,
 		goto out;
 	}
 	if (config_read(&lc, f) != CONFIG_TRUE) {
+		const char *text = config_error_text(&lc);
+
+		/* libconfig's words for a mixed array; say what to write */
 		cerr_at(&x, config_error_file(&lc), config_error_line(&lc),
-			"%s", config_error_text(&lc));
+			"%s%s", text, strstr(text, "mismatched element type") ?
+			" (an array [ ] holds one type; a list ( ) may mix "
+			"ports and \"LOW-HIGH\" ranges)" : "");
 		fclose(f);
 		err = -EINVAL;
 		goto out;

@@ -14,8 +14,10 @@
 #include "fcd.h"
 #include "log.h"
 
-/* Enough for a person and a few scripts; more wait in the backlog. */
+/* Enough for a person and a few scripts; more are told "busy". */
 #define CONTROL_MAX_CLIENTS	16
+/* A client that neither completes its request nor reads its reply for
+ * this long is dropped, so a stuck one cannot hold a slot for ever. */
 #define CONTROL_IDLE_NS		(5ull * 1000000000ull)
 
 struct client {
@@ -89,7 +91,7 @@ static void client_run(struct client *c)
 	buf_free(&msg);
 }
 
-static void client_write(struct client *c)
+static void client_write(struct client *c, uint64_t now)
 {
 	while (c->reply.len) {
 		ssize_t n = send(c->src.fd, c->reply.data, c->reply.len,
@@ -103,6 +105,8 @@ static void client_write(struct client *c)
 			break;		/* the client went away: nothing to tell */
 		}
 		buf_consume(&c->reply, (size_t)n);
+		/* a reader that keeps reading is not idle, however slow */
+		c->since = now;
 	}
 	client_free(c);
 }
@@ -146,7 +150,7 @@ static void client_event(struct loop_source *src, uint32_t events,
 	struct client *c = src->data;
 
 	if (events & EPOLLOUT)
-		client_write(c);
+		client_write(c, now);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		client_read(c);
 }

@@ -1,0 +1,129 @@
+# Shell library for the netns tests; sourced, never run.
+#
+# Each test gets namespaces whose names carry the test name and its pid,
+# so tests can run side by side and a crashed run never collides with the
+# next; everything created is registered and removed by an EXIT trap,
+# daemons first. Waiting is always on a condition (wait_for), never a
+# bare sleep. A test that cannot run here exits 77 (automake: SKIP).
+
+set -u
+: "${FC_BUILDDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${FC_SRCDIR:=$FC_BUILDDIR}"
+FCD=$FC_BUILDDIR/flowcached
+FCCTL=$FC_BUILDDIR/flowcachectl
+TEST_NAME=$(basename "$0" .sh)
+
+if [ "${FC_SKIP_NETNS:-0}" = 1 ]; then
+	echo "FC_SKIP_NETNS=1: skipped"; exit 77
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "netns tests need root: skipped"; exit 77
+fi
+command -v ip >/dev/null || { echo "no ip(8): skipped"; exit 77; }
+
+T=$(mktemp -d "/tmp/fc-$TEST_NAME.XXXXXX") || exit 99
+chmod 755 "$T"
+_namespaces=""
+_pids=""
+_pass=0
+_fail=0
+
+cleanup() {
+	local p ns
+	for p in $_pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $_pids; do
+		wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
+	done
+	for ns in $_namespaces; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$_fail" -ne 0 ] || [ "${FC_KEEP:-0}" = 1 ]; then
+		echo "# test files kept in $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { _pass=$((_pass + 1)); echo "ok   $1"; }
+fail() {
+	_fail=$((_fail + 1)); echo "FAIL $1${2:+: $2}"
+	if [ -f "$T/daemon.log" ]; then
+		echo "# daemon log:"; sed 's/^/#   /' "$T/daemon.log" | tail -20
+	fi
+}
+# check NAME CMD...: pass when CMD succeeds
+check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
+
+# Print the summary line and exit with the tests' verdict.
+finish() {
+	echo "$TEST_NAME: $_pass passed, $_fail failed"
+	[ "$_fail" -eq 0 ]
+	exit $?
+}
+
+# wait_for SECONDS CMD...: poll CMD every 20 ms until it succeeds.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ $i -ge $((limit * 50)) ] && return 1
+		sleep 0.02
+	done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+gone() { ! alive "$1"; }
+# wait_gone PID SECONDS
+wait_gone() { wait_for "$2" gone "$1"; }
+
+# ns_create SHORT: a fresh namespace with lo up; prints its full name.
+ns_create() {
+	local ns="fc-$TEST_NAME-$$-$1"
+	ip netns add "$ns" || return 1
+	_namespaces="$_namespaces $ns"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+	ip -n "$1" link set "$2" up &&
+	ip -n "$3" link set "$4" up
+}
+
+# make_conf [SRC]: the shipped default config (or SRC) with the control
+# socket moved into this test's folder; writes $T/flowcached.conf.
+SOCK=$T/control.sock
+make_conf() {
+	sed "s|socket = \"/run/flowcached/control.sock\"|socket = \"$SOCK\"|" \
+		"${1:-$FC_SRCDIR/conf/flowcached.conf}" >"$T/flowcached.conf"
+	grep -q "$SOCK" "$T/flowcached.conf"
+}
+
+ctl() { "$FCCTL" -s "$SOCK" "$@"; }
+ctl_ok() { ctl status >/dev/null 2>&1; }
+
+# json_get FILE EXPR: print a value from a JSON document (python3 -c).
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"
+}
+
+# start_daemon NS [ARGS...]: flowcached -f in NS with $T/flowcached.conf,
+# logging to $T/daemon.log; sets DAEMON_PID; waits until it answers.
+start_daemon() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$FCD" -f -c "$T/flowcached.conf" "$@" \
+		>>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	_pids="$_pids $DAEMON_PID"
+	wait_for 10 ctl_ok
+}
+
+json_valid() { python3 -m json.tool "$1" >/dev/null; }
