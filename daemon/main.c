@@ -223,6 +223,17 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 	return 0;
 }
 
+static void announce_ready(struct fcd *fcd)
+{
+	struct buf s = BUF_INIT;
+
+	fcd_summary(fcd, &s);
+	log_notice("flowcached %s started with %s: %s", PACKAGE_VERSION,
+		   fcd->config_path, s.data ? s.data : "");
+	notify_ready(s.data);
+	buf_free(&s);
+}
+
 static void on_signal(struct loop_source *src, uint32_t events, uint64_t now)
 {
 	struct fcd *fcd = src->data;
@@ -393,15 +404,7 @@ int main(int argc, char *argv[])
 			fatal(err, "watchdog timerfd");
 	}
 
-	{
-		struct buf s = BUF_INIT;
-
-		fcd_summary(&fcd, &s);
-		log_notice("flowcached %s started with %s: %s", PACKAGE_VERSION,
-			   o.config, s.data ? s.data : "");
-		notify_ready(s.data);
-		buf_free(&s);
-	}
+	announce_ready(&fcd);
 	if (ready_fd >= 0)
 		detach(ready_fd);
 

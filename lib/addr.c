@@ -42,9 +42,10 @@ static int parse_uint(const char *s, size_t n, unsigned long max,
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
 		v = v * 10 + (unsigned long)(s[i] - '0');
+		/* checked per digit: no wrap-around where long is 32 bits */
+		if (v > max)
+			return -EINVAL;
 	}
-	if (v > max)
-		return -EINVAL;
 	*ret = v;
 	return 0;
 }

@@ -70,10 +70,13 @@ int ctl_request_parse(char *line, size_t len, char *argv[], int max)
 
 int ctl_response_header(struct buf *out, enum ctl_code code, const char *msg)
 {
+	/* code, space, message, newline: within what the parser reads */
+	size_t room = CTL_REQ_MAX - 3;
+
 	buf_printf(out, "%d", (int)code);
 	if (msg && *msg) {
 		buf_putc(out, ' ');
-		for (; *msg; msg++)
+		for (; *msg && room; msg++, room--)
 			buf_putc(out, *msg == '\n' ? ' ' : *msg);
 	}
 	buf_putc(out, '\n');

@@ -46,7 +46,11 @@ int ctl_request_format(struct buf *out, int argc, char *const argv[]);
  */
 int ctl_request_parse(char *line, size_t len, char *argv[], int max);
 
-/* Append a header line; msg may be NULL. A newline in msg becomes a space. */
+/*
+ * Append a header line; msg may be NULL. A newline in msg becomes a space;
+ * a message too long for the line (CTL_REQ_MAX with code and newline) is
+ * cut, so that ctl_response_parse() always reads what this wrote.
+ */
 int ctl_response_header(struct buf *out, enum ctl_code code, const char *msg);
 
 /*

@@ -141,8 +141,8 @@ START_TEST(test_prefix_parse_garbage)
 	expect_prefix_err("10.0.0.0/0x8", -EINVAL);
 	expect_prefix_err("localhost", -EINVAL);
 	/* longer than any address text */
-	expect_prefix_err("0000:0000:0000:0000:0000:0000:0000:0000:0000:0000/64",
-			  -EINVAL);
+	expect_prefix_err("0000:0000:0000:0000:0000:0000:0000:0000:"
+			  "0000:0000/64", -EINVAL);
 }
 END_TEST
 

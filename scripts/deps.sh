@@ -1,0 +1,35 @@
+#!/bin/sh
+# Install, with apt-get, whatever of flowcached's build and test
+# dependencies this Debian machine lacks. Needs root; does nothing when
+# everything is there.
+set -eu
+
+# build: compiler, autotools, the libraries configure checks for
+BUILD="build-essential autoconf automake libtool pkg-config
+	libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev
+	libnftnl-dev libconfig-dev libsystemd-dev check"
+# tests and the lab: the real tools on the other side
+TOOLS="iproute2 nftables iptables conntrack socat python3 python3-scapy
+	iperf3 procps systemd iputils-ping"
+
+missing=""
+for p in $BUILD $TOOLS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages:$missing" >&2
+	echo "run as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+log=/tmp/flowcached-deps.log
+# shellcheck disable=SC2086
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	echo "apt-get failed; full output in $log" >&2
+	exit 1
+fi
