@@ -12,6 +12,7 @@
 #include "control.h"
 #include "fcd.h"
 #include "json.h"
+#include "queue.h"
 
 struct cmd {
 	const char *name;
@@ -137,6 +138,67 @@ static enum ctl_code cmd_reload(struct fcd *fcd, bool json, int argc,
 	return code;
 }
 
+static void stats_text(struct fcd *fcd, struct buf *out)
+{
+	const struct config *cfg = fcd->cfg;
+	struct queue_stats st;
+	int k, shown = 0;
+
+	queue_stats_sum(fcd->queues, &st);
+	buf_printf(out, "queues %u-%u: packets %llu, accepted %llu, "
+		   "dropped %llu, decided %llu\n", cfg->queues.first,
+		   cfg->queues.first + cfg->queues.count - 1,
+		   (unsigned long long)st.packets,
+		   (unsigned long long)st.accepted,
+		   (unsigned long long)st.dropped,
+		   (unsigned long long)st.decided);
+	buf_printf(out, "  malformed %llu", (unsigned long long)st.malformed);
+	for (k = 1; k < PKT_ERR__MAX; k++) {
+		if (!st.bad[k])
+			continue;
+		buf_printf(out, "%s %s %llu", shown++ ? "," : ":",
+			   pkt_err_name(k), (unsigned long long)st.bad[k]);
+	}
+	buf_printf(out, "\n  lost: enobufs %llu, id_gaps %llu, "
+		   "recv_truncated %llu, no_payload %llu\n",
+		   (unsigned long long)st.enobufs,
+		   (unsigned long long)st.id_gaps,
+		   (unsigned long long)st.recv_truncated,
+		   (unsigned long long)st.no_payload);
+	buf_printf(out, "  verdicts: batches %llu, errors %llu\n",
+		   (unsigned long long)st.verdict_batches,
+		   (unsigned long long)st.verdict_errors);
+	buf_puts(out, "  kernel features:");
+	for (k = 0; k < QF__MAX; k++)
+		buf_printf(out, " %s %s", queue_feature_name(k),
+			   queue_has_feature(fcd->queues, k) ? "yes" : "no");
+	buf_putc(out, '\n');
+}
+
+static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
+			       char *argv[], struct buf *out, struct buf *msg)
+{
+	struct json j;
+
+	if (argc > 1) {
+		buf_printf(msg, "stats: unexpected argument '%s'", argv[1]);
+		return CTL_USAGE;
+	}
+	if (!json) {
+		stats_text(fcd, out);
+		return CTL_OK;
+	}
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "queues");
+	json_obj_begin(&j);
+	queue_stats_json(fcd->queues, &j);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	buf_putc(out, '\n');
+	return CTL_OK;
+}
+
 /* Commands whose issues have not landed: they say so and fail. */
 static enum ctl_code cmd_pending(struct fcd *fcd, bool json, int argc,
 				 char *argv[], struct buf *out, struct buf *msg)
@@ -149,7 +211,7 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
 	{ "flows", cmd_pending },
-	{ "stats", cmd_pending },
+	{ "stats", cmd_stats },
 	{ "zones", cmd_pending },
 	{ "routes", cmd_pending },
 	{ "sids", cmd_pending },

@@ -444,13 +444,17 @@ static int get_proto(struct cfx *x, const config_setting_t *grp,
 
 /* Sections. Each returns nothing: errors are in x, defaults stay. */
 
+static const char *const verdict_names[] = { "accept", "drop", NULL };
+
 static void read_queues(struct cfx *x, const config_setting_t *root,
 			struct config *c)
 {
 	static const char *const keys[] = {
-		"first", "count", "maxlen", "copy_bytes", "fail_open", NULL
+		"first", "count", "maxlen", "copy_bytes", "fail_open",
+		"malformed", NULL
 	};
 	const config_setting_t *g;
+	int v;
 
 	if (get_group(x, root, "queues", &g) <= 0)
 		return;
@@ -460,6 +464,8 @@ static void read_queues(struct cfx *x, const config_setting_t *root,
 	GET_UINT(x, g, "maxlen", 1, 1 << 20, c->queues.maxlen);
 	GET_UINT(x, g, "copy_bytes", 64, 65535, c->queues.copy_bytes);
 	get_bool(x, g, "fail_open", &c->queues.fail_open);
+	if (get_enum(x, g, "malformed", verdict_names, &v) > 0)
+		c->queues.malformed = (enum verdict)v;
 	if ((unsigned int)c->queues.first + c->queues.count - 1 > 65535)
 		cerr(x, g, "queues %u..%u run past queue number 65535",
 		     c->queues.first,
@@ -589,8 +595,6 @@ static void read_zones(struct cfx *x, const config_setting_t *root,
 		read_zone(x, config_setting_get_elem(l, (unsigned int)i),
 			  &c->zones[i]);
 }
-
-static const char *const verdict_names[] = { "accept", "drop", NULL };
 
 /* A rule for one family whose prefixes are of the other never matches. */
 static void check_family(struct cfx *x, const config_setting_t *m,
@@ -1054,9 +1058,10 @@ void config_dump(const struct config *c, struct buf *out)
 	size_t i;
 
 	buf_printf(out, "queues = { first = %u; count = %u; maxlen = %u; "
-		   "copy_bytes = %u; fail_open = %s; };\n",
+		   "copy_bytes = %u; fail_open = %s; malformed = \"%s\"; };\n",
 		   c->queues.first, c->queues.count, c->queues.maxlen,
-		   c->queues.copy_bytes, c->queues.fail_open ? "true" : "false");
+		   c->queues.copy_bytes, c->queues.fail_open ? "true" : "false",
+		   verdict_name(c->queues.malformed));
 	buf_printf(out, "marks = { mask = 0x%08x; };\n", c->marks.mask);
 	buf_printf(out, "ruleset = { managed = %s; keep_on_exit = %s; };\n",
 		   c->ruleset.managed ? "true" : "false",

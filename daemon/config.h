@@ -9,7 +9,6 @@
 #ifndef FC_CONFIG_H
 #define FC_CONFIG_H
 
-#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,14 +16,9 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "policy.h"
 
 #define CONFIG_MAX_ERRORS 32
-#define ZONE_NAME_MAX 32
-
-enum on_full {
-	ON_FULL_EVICT,		/* evict the oldest unreplied flow of the zone */
-	ON_FULL_DROP,		/* drop the new flow's packet */
-};
 
 enum route_cache {
 	ROUTE_CACHE_LPM,
@@ -32,75 +26,9 @@ enum route_cache {
 	ROUTE_CACHE_KERNEL,
 };
 
-enum verdict {
-	VERDICT_ACCEPT,
-	VERDICT_DROP,
-};
-
-struct ifname_list {
-	size_t n;
-	char (*v)[IFNAMSIZ];
-};
-
-struct prefix_list {
-	size_t n;
-	struct prefix *v;
-};
-
-struct port_list {
-	size_t n;
-	struct port_range *v;
-};
-
-/*
- * A zone must hold both directions of a flow, and the raw hook that sets
- * it runs before conntrack knows which direction a packet is. So a zone
- * matches symmetric properties only: the input interface of either side,
- * an address on either end, the protocol, a port on either end.
- */
-struct zone_match {
-	struct ifname_list iif;
-	struct prefix_list addr;
-	uint8_t proto;			/* 0: any */
-	struct port_list port;
-};
-
-struct zone_conf {
-	uint16_t id;			/* conntrack zone, 1..65535 */
-	char name[ZONE_NAME_MAX];
-	struct zone_match match;
-	uint32_t max_flows;		/* 0: only the global cap */
-	enum on_full on_full;
-	uint32_t decide_after;		/* packets a flow may stay undecided */
-	int line;
-};
-
-enum {
-	RULE_HAS_ZONE	= 1u << 0,
-	RULE_HAS_FAMILY	= 1u << 1,
-	RULE_HAS_PROTO	= 1u << 2,
-	RULE_HAS_MARK	= 1u << 3,
-};
-
-struct rule_match {
-	uint16_t zone;			/* 0: flows in no configured zone */
-	uint8_t family;			/* AF_INET, AF_INET6 */
-	uint8_t proto;
-	struct prefix_list src, dst;
-	struct port_list sport, dport;
-	struct ifname_list iif, oif;
-};
-
-struct rule_conf {
-	unsigned int has;		/* RULE_HAS_* */
-	struct rule_match match;
-	enum verdict verdict;
-	uint32_t mark;			/* inside marks.mask */
-	int line;
-};
-
 struct config {
 	char *file;
+	unsigned long generation;	/* set by the daemon: 1, 2, ... per load */
 
 	struct {
 		uint16_t first;
@@ -108,6 +36,7 @@ struct config {
 		uint32_t maxlen;
 		uint32_t copy_bytes;
 		bool fail_open;
+		enum verdict malformed;	/* for packets the parser refuses */
 	} queues;
 
 	struct {

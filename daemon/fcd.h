@@ -15,11 +15,16 @@
 #include "loop.h"
 
 struct control;
+struct queues;
 
 struct fcd {
 	struct loop loop;
+	/* Published with rcu_assign_pointer(); queue workers read it under
+	 * urcu_memb_read_lock(), the main thread (its only writer) directly. */
 	struct config *cfg;
 	const char *config_path;
+	unsigned long generation;	/* of the last config loaded */
+	int exit_status;		/* EXIT_FAILURE when a worker gave up */
 
 	uint64_t started;		/* monotonic ns */
 	time_t loaded_at;		/* wall clock of the last good load */
@@ -31,6 +36,7 @@ struct fcd {
 	} reload;
 
 	struct control *control;
+	struct queues *queues;
 	struct loop_source signals;
 	struct loop_source tick;	/* once a second: housekeeping */
 	struct loop_source watchdog;

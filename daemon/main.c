@@ -20,10 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <urcu/urcu-memb.h>
+
 #include "control.h"
 #include "fcd.h"
 #include "log.h"
 #include "notify.h"
+#include "queue.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -181,15 +184,18 @@ static void warn_restart_only(const struct config *old,
 			  "keeps listening on %s until it restarts",
 			  new->control.socket, old->control.socket);
 	if (old->queues.first != new->queues.first ||
-	    old->queues.count != new->queues.count)
-		log_warnx("reload: queues.first/count changed; they take "
-			  "effect at the next restart");
+	    old->queues.count != new->queues.count ||
+	    old->queues.maxlen != new->queues.maxlen ||
+	    old->queues.copy_bytes != new->queues.copy_bytes ||
+	    old->queues.fail_open != new->queues.fail_open)
+		log_warnx("reload: queues.first, count, maxlen, copy_bytes "
+			  "and fail_open take effect at the next restart");
 }
 
 int fcd_reload(struct fcd *fcd, struct buf *errors)
 {
 	struct config_errors errs;
-	struct config *cfg;
+	struct config *cfg, *old;
 	struct buf s = BUF_INIT;
 	int err;
 
@@ -212,8 +218,12 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 	}
 	config_errors_free(&errs);
 	warn_restart_only(fcd->cfg, cfg);
-	config_free(fcd->cfg);
-	fcd->cfg = cfg;
+	old = fcd->cfg;
+	cfg->generation = ++fcd->generation;
+	rcu_assign_pointer(fcd->cfg, cfg);
+	/* every worker is past the old config before it goes */
+	urcu_memb_synchronize_rcu();
+	config_free(old);
 	fcd->loaded_at = time(NULL);
 	fcd->reload.ok++;
 	fcd->reload.last_error[0] = '\0';
@@ -355,6 +365,7 @@ int main(int argc, char *argv[])
 		 o.verbose ? LOG_DEBUG : LOG_INFO);
 
 	fcd.config_path = o.config;
+	fcd.exit_status = EXIT_SUCCESS;
 	err = config_load(o.config, &fcd.cfg, &errs);
 	if (err < 0) {
 		if (o.check_only)
@@ -383,6 +394,7 @@ int main(int argc, char *argv[])
 		ready_fd = daemonize();
 	fcd.started = loop_now();
 	fcd.loaded_at = time(NULL);
+	fcd.cfg->generation = ++fcd.generation;
 	err = loop_init(&fcd.loop);
 	if (err < 0)
 		fatal(err, "epoll");
@@ -393,6 +405,11 @@ int main(int argc, char *argv[])
 	if (err < 0)
 		fatal(err, "cannot open the control socket %s",
 		      fcd.cfg->control.socket);
+	err = queue_open(&fcd, &fcd.queues);
+	if (err < 0)
+		fatal(err, "cannot listen on queues %u-%u",
+		      fcd.cfg->queues.first,
+		      fcd.cfg->queues.first + fcd.cfg->queues.count - 1);
 	err = open_timer(&fcd, &fcd.tick, TICK_NS, on_tick);
 	if (err < 0)
 		fatal(err, "timerfd");
@@ -413,9 +430,10 @@ int main(int argc, char *argv[])
 		log_warn(err, "event loop failed");
 
 	notify_stopping();
+	queue_close(fcd.queues);
 	control_close(fcd.control);
 	loop_close(&fcd.loop);
 	config_free(fcd.cfg);
 	log_notice("stopped");
-	return err < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return err < 0 ? EXIT_FAILURE : fcd.exit_status;
 }

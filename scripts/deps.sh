@@ -7,7 +7,7 @@ set -eu
 # build: compiler, autotools, the libraries configure checks for
 BUILD="build-essential autoconf automake libtool pkg-config
 	libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev
-	libnftnl-dev libconfig-dev libsystemd-dev check"
+	libnftnl-dev libconfig-dev libsystemd-dev liburcu-dev check"
 # tests and the lab: the real tools on the other side
 TOOLS="iproute2 nftables iptables conntrack socat python3 python3-scapy
 	iperf3 procps systemd iputils-ping"

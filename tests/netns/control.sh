@@ -26,12 +26,17 @@ ctl status extra >/dev/null 2>"$T/extra.err"
 check "status with a stray argument: exit 2" [ $? -eq 2 ]
 check "help exits 0" eval '"$FCCTL" --help | grep -q "^Usage: flowcachectl"'
 
-for cmd in flows stats zones routes sids flush; do
+for cmd in flows zones routes sids flush; do
 	ctl "$cmd" >/dev/null 2>"$T/pending.err"
 	rc=$?
 	check "$cmd: not yet implemented, exit 1" \
 		eval "[ $rc -eq 1 ] && grep -q '$cmd: not yet implemented' '$T/pending.err'"
 done
+
+check "stats answers" eval 'ctl stats | grep -q "^queues 0-0: packets"'
+ctl --json stats >"$T/stats.json"
+check "stats --json has the queue counters" \
+	[ "$(json_get "$T/stats.json" 'd["queues"]["verdict_errors"]')" = 0 ]
 
 raw() { printf "$1" | socat -t 2 - "UNIX-CONNECT:$SOCK"; }
 check "raw: status answers 0 and the body" \

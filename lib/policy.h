@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Zones and policy rules as data, and the two questions asked of them
+ * for every undecided flow: which zone is it in, and which rule decides
+ * it. The daemon's config parser fills these structs; the managed
+ * ruleset turns the zones into nft rules. zone_classify() must agree
+ * with those rules exactly, because without NFQA_CT it is how the daemon
+ * learns the zone the kernel gave a queued packet.
+ */
+#ifndef FC_POLICY_H
+#define FC_POLICY_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "tuple.h"
+
+#define ZONE_NAME_MAX 32
+
+struct ifname_list {
+	size_t n;
+	char (*v)[IFNAMSIZ];
+};
+
+struct prefix_list {
+	size_t n;
+	struct prefix *v;
+};
+
+struct port_list {
+	size_t n;
+	struct port_range *v;
+};
+
+enum on_full {
+	ON_FULL_EVICT,		/* evict the oldest unreplied flow of the zone */
+	ON_FULL_DROP,		/* drop the new flow's packet */
+};
+
+/*
+ * A zone must hold both directions of a flow, and the raw hook that sets
+ * it runs before conntrack knows which direction a packet is. So a zone
+ * matches symmetric properties only: the interface either side's packets
+ * arrive on (for locally generated packets: the one they leave by, where
+ * the replies will arrive), an address on either end, the protocol, a
+ * port on either end. Lists match any element; the keys present must all
+ * match.
+ */
+struct zone_match {
+	struct ifname_list iif;
+	struct prefix_list addr;
+	uint8_t proto;			/* 0: any */
+	struct port_list port;
+};
+
+struct zone_conf {
+	uint16_t id;			/* conntrack zone, 1..65535 */
+	char name[ZONE_NAME_MAX];
+	struct zone_match match;
+	uint32_t max_flows;		/* 0: only the global cap */
+	enum on_full on_full;
+	uint32_t decide_after;		/* packets a flow may stay undecided */
+	int line;
+};
+
+enum verdict {
+	VERDICT_ACCEPT,
+	VERDICT_DROP,
+};
+
+enum {
+	RULE_HAS_ZONE	= 1u << 0,
+	RULE_HAS_FAMILY	= 1u << 1,
+	RULE_HAS_PROTO	= 1u << 2,
+	RULE_HAS_MARK	= 1u << 3,
+};
+
+/* Lists match any element; the keys present must all match. Addresses
+ * and ports are those of the packet as it travels (src = its sender). */
+struct rule_match {
+	uint16_t zone;			/* 0: flows in no configured zone */
+	uint8_t family;			/* AF_INET, AF_INET6 */
+	uint8_t proto;
+	struct prefix_list src, dst;
+	struct port_list sport, dport;
+	struct ifname_list iif, oif;
+};
+
+struct rule_conf {
+	unsigned int has;		/* RULE_HAS_* */
+	struct rule_match match;
+	enum verdict verdict;
+	uint32_t mark;			/* inside marks.mask */
+	int line;
+};
+
+/* What a packet tells about its flow besides the tuple. */
+struct pkt_where {
+	const char *iif;		/* NULL: locally generated */
+	const char *oif;		/* NULL: not known (before routing) */
+};
+
+/*
+ * The first zone whose match the packet meets, as the kernel's zone rules
+ * see it: t->zone is ignored. NULL: no zone (conntrack zone 0).
+ */
+const struct zone_conf *zone_classify(const struct zone_conf *zones,
+				      size_t n, const struct tuple *t,
+				      const struct pkt_where *w);
+
+/* The first rule whose match the packet meets (t->zone included); NULL
+ * when none does, which means accept without a mark. */
+const struct rule_conf *policy_eval(const struct rule_conf *rules, size_t n,
+				    const struct tuple *t,
+				    const struct pkt_where *w);
+
+#endif
