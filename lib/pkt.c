@@ -37,7 +37,7 @@
 
 struct pkt_ctx {
 	const uint8_t *buf;
-	uint32_t end;		/* the packet's end: wire_len, then the IP length */
+	uint32_t end;		/* packet end: wire_len, then the IP length */
 	uint32_t cap;		/* min(caplen, end): what of it we hold */
 	/*
 	 * Once a first fragment is seen, running past its end is no lie but
@@ -343,7 +343,8 @@ static enum pkt_err icmp_inner(struct pkt_ctx *c, int family, uint32_t off,
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if (proto != (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		if (proto != (family == AF_INET ? IPPROTO_ICMP :
+			      IPPROTO_ICMPV6))
 			break;
 		/* An error about an error is never sent; never recurse. */
 		if (icmp_is_error(family, p[0]))
@@ -448,7 +449,8 @@ static enum pkt_err parse_udp(struct pkt_ctx *c, uint32_t off,
 		}
 	} else {
 		/* UDP-Lite: the field is the checksum coverage (RFC 3828). */
-		if (ulen && (ulen < 8 || (!pi->fragment && ulen > c->end - off)))
+		if (ulen && (ulen < 8 ||
+			     (!pi->fragment && ulen > c->end - off)))
 			return PKT_ERR_UDPLITE_COV;
 	}
 	pi->tuple.sport = get16(p);
@@ -539,8 +541,11 @@ static enum pkt_err parse_l4(struct pkt_ctx *c, uint8_t proto, uint32_t off,
 		break;
 	case IPPROTO_NONE:
 		/* RFC 8200: whatever follows "no next header" is ignored. */
-		set_payload(c, pi, off, off);
-		return PKT_OK;
+		if (pi->tuple.family == AF_INET6) {
+			set_payload(c, pi, off, off);
+			return PKT_OK;
+		}
+		break;
 	}
 	/* ESP, GRE, tunnels, ...: keyed by proto, all of it is payload. */
 	set_payload(c, pi, off, c->end);

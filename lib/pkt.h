@@ -32,46 +32,78 @@
  */
 #define PKT_MAX_EXTHDR	16
 
-/* One value per rejection reason; pkt_err_name() gives each a counter name. */
+/*
+ * One value per rejection reason; pkt_err_name() gives each a counter
+ * name. "overrun": a header runs past the packet's own end (the packet
+ * lies); "truncated": it is whole in the packet but cut by the copy range.
+ */
 enum pkt_err {
 	PKT_OK = 0,
-	PKT_ERR_CAPLEN,		/* caplen > wire_len: the caller's lengths disagree */
-	PKT_ERR_RUNT,		/* the packet is empty or shorter than a fixed IP header */
-	PKT_ERR_SHORT_L3,	/* the capture ends inside the IP header or its options */
-	PKT_ERR_VERSION,	/* version nibble neither 4 nor 6 */
-	PKT_ERR_IHL,		/* IPv4 IHL < 5 */
-	PKT_ERR_TOTLEN,		/* IPv4 total length < IHL * 4, or > wire_len */
-	PKT_ERR_IPV4_OPT,	/* IPv4 option of length < 2 or past the header */
-	PKT_ERR_IPV6_PLEN,	/* 40 + IPv6 payload length > wire_len */
-	PKT_ERR_JUMBO,		/* length field 0 on a longer packet: BIG TCP or an
-				 * RFC 2675 jumbogram, whose real length only the
-				 * link knows; refused rather than trusted */
-	PKT_ERR_EXTHDR_TRUNC,	/* the capture ends inside an IPv6 extension header */
-	PKT_ERR_EXTHDR_LEN,	/* an extension header runs past the packet's end */
-	PKT_ERR_EXTHDR_ORDER,	/* hop-by-hop options anywhere but first */
-	PKT_ERR_EXTHDR_DUP,	/* a second routing or fragment header */
-	PKT_ERR_EXTHDR_LOOP,	/* more than PKT_MAX_EXTHDR extension headers */
-	PKT_ERR_FRAG,		/* first fragment too short for its L4 header (or,
-				 * IPv6, for the rest of its header chain) */
-	PKT_ERR_FRAG_BAD,	/* empty fragment, fragment ending past 64 KiB, or an
-				 * IPv6 non-last fragment not a multiple of 8 bytes */
-	PKT_ERR_SHORT_L4,	/* the capture ends inside the L4 header (for an ICMP
-				 * error: inside the embedded IP + 8 bytes) */
-	PKT_ERR_L4_LEN,		/* the IP payload is shorter than the fixed L4 header
-				 * (TCP 20, UDP/UDP-Lite/ICMP 8, SCTP/DCCP 12) */
-	PKT_ERR_TCP_DOFF,	/* TCP data offset < 5 or past the segment */
-	PKT_ERR_TCP_OPT,	/* TCP option of length < 2 or past the options */
-	PKT_ERR_TCP_FLAGS,	/* a flag set conntrack also refuses (SYN+FIN,
-				 * SYN+RST, none, FIN without ACK, ...) */
-	PKT_ERR_UDP_LEN,	/* UDP length < 8 (0 included) or > the IP payload */
-	PKT_ERR_UDPLITE_COV,	/* UDP-Lite coverage neither 0 nor 8..length */
-	PKT_ERR_SCTP,		/* SCTP with no room for a chunk, or first chunk
-				 * length < 4 or past the packet */
-	PKT_ERR_DCCP,		/* DCCP data offset below the header or past the
-				 * packet, or checksum coverage past the packet */
-	PKT_ERR_ICMP_INNER,	/* ICMP error whose embedded packet is cut short in
-				 * the message, malformed, of the other family, a
-				 * non-first fragment, or itself an ICMP error */
+	/* caplen > wire_len: the caller's lengths disagree */
+	PKT_ERR_CAPLEN,
+	/* the packet is empty or shorter than a fixed IP header */
+	PKT_ERR_RUNT,
+	/* the capture ends inside the IP header or its options */
+	PKT_ERR_SHORT_L3,
+	/* version nibble neither 4 nor 6 */
+	PKT_ERR_VERSION,
+	/* IPv4 IHL < 5 */
+	PKT_ERR_IHL,
+	/* IPv4 total length < IHL * 4, or > wire_len */
+	PKT_ERR_TOTLEN,
+	/* IPv4 option of length < 2, or running past the header */
+	PKT_ERR_IPV4_OPT,
+	/* 40 + IPv6 payload length > wire_len */
+	PKT_ERR_IPV6_PLEN,
+	/*
+	 * Length field 0 on a longer packet: BIG TCP (IPv4 or IPv6) or an
+	 * RFC 2675 jumbogram, whose real length only the link knows.
+	 * Refused rather than trusted.
+	 */
+	PKT_ERR_JUMBO,
+	/* the capture ends inside an IPv6 extension header */
+	PKT_ERR_EXTHDR_TRUNC,
+	/* an extension header runs past the packet's end */
+	PKT_ERR_EXTHDR_LEN,
+	/* hop-by-hop options anywhere but right after the IPv6 header */
+	PKT_ERR_EXTHDR_ORDER,
+	/* a second routing or fragment header */
+	PKT_ERR_EXTHDR_DUP,
+	/* more than PKT_MAX_EXTHDR extension headers */
+	PKT_ERR_EXTHDR_LOOP,
+	/* first fragment too short for its L4 header (IPv6: or for the
+	 * rest of its extension headers) */
+	PKT_ERR_FRAG,
+	/* empty fragment, fragment ending past 64 KiB, or an IPv6 non-last
+	 * fragment whose length is not a multiple of 8 */
+	PKT_ERR_FRAG_BAD,
+	/* the capture ends inside the L4 header (for an ICMP error: inside
+	 * the embedded IP header + 8 bytes) */
+	PKT_ERR_SHORT_L4,
+	/* the IP payload is shorter than the fixed L4 header (TCP 20;
+	 * UDP, UDP-Lite, ICMP 8; SCTP, DCCP 12) */
+	PKT_ERR_L4_LEN,
+	/* TCP data offset < 5, or past the segment */
+	PKT_ERR_TCP_DOFF,
+	/* TCP option of length < 2, or running past the options */
+	PKT_ERR_TCP_OPT,
+	/* a flag set conntrack refuses too: SYN+FIN, SYN+RST, none at all,
+	 * FIN without ACK, ... (PSH, ECE, CWR go with anything) */
+	PKT_ERR_TCP_FLAGS,
+	/* UDP length < 8 (0 included), or > the IP payload */
+	PKT_ERR_UDP_LEN,
+	/* UDP-Lite checksum coverage neither 0 nor 8..length */
+	PKT_ERR_UDPLITE_COV,
+	/* SCTP without room for a chunk, or a first chunk length < 4 or
+	 * past the packet */
+	PKT_ERR_SCTP,
+	/* DCCP data offset below the generic header or past the packet, or
+	 * checksum coverage past the packet */
+	PKT_ERR_DCCP,
+	/* ICMP error whose embedded packet is cut short in the message,
+	 * malformed, of the other family, a non-first fragment, or itself
+	 * an ICMP error */
+	PKT_ERR_ICMP_INNER,
 	PKT_ERR__MAX
 };
 
@@ -102,30 +134,36 @@ enum pkt_err {
  */
 struct pkt_info {
 	struct tuple tuple;
-	uint32_t l3_len;	/* IP packet length per its header; less than
-				 * wire_len when the link padded it */
-	uint32_t l4_off;	/* the L4 header; the first byte after the IPv6
-				 * extension headers; the fragment data of a
-				 * non-first fragment */
-	uint32_t payload_off;	/* first byte after the L4 header: TCP and UDP as
-				 * nft's @ih sees it (thoff + doff * 4, thoff + 8);
-				 * UDP-Lite/ICMP + 8, SCTP + 12 (the chunks), DCCP
-				 * + doff * 4; l4_off for protocols not parsed */
-	uint32_t payload_len;	/* L4 payload bytes present in buf: clipped to
-				 * caplen and to payload_wire_len */
-	uint32_t payload_wire_len; /* L4 payload length per the headers (UDP:
-				 * its length field; a first fragment: its own
-				 * share); 0 for non-first fragments and for
-				 * IPv6 no-next-header */
+	/* IP packet length per its header; < wire_len when link-padded */
+	uint32_t l3_len;
+	/* the L4 header; the byte after the IPv6 extension headers; the
+	 * fragment data of a non-first fragment */
+	uint32_t l4_off;
+	/*
+	 * First byte after the L4 header. TCP and UDP exactly where nft's
+	 * @ih points (thoff + doff * 4, thoff + 8), so that a stream ID
+	 * read here is the one a payload-keyed map reads in the kernel;
+	 * UDP-Lite and ICMP + 8, SCTP + 12 (the chunks), DCCP + doff * 4;
+	 * l4_off for protocols not parsed.
+	 */
+	uint32_t payload_off;
+	/* L4 payload bytes present in buf: clipped to caplen and to
+	 * payload_wire_len */
+	uint32_t payload_len;
+	/* L4 payload length per the headers (UDP: its length field; a first
+	 * fragment: its own share); 0 for non-first fragments and for IPv6
+	 * no-next-header */
+	uint32_t payload_wire_len;
 	uint8_t tcp_flags;	/* TCP flags byte as sent (CWR..FIN); else 0 */
-	uint8_t icmp_type;	/* ICMP/ICMPv6 type and code when the packet's
-				 * own L4 is ICMP of its family; else 0 */
+	/* type and code when the packet's own L4 is ICMP of its family */
+	uint8_t icmp_type;
 	uint8_t icmp_code;
-	bool fragment;		/* any fragment (an IPv6 atomic fragment, offset
-				 * 0 with M clear, is a whole packet: false) */
-	bool later_fragment;	/* non-first fragment: no L4 header, tuple keyed
-				 * by proto (the fragment header's next header
-				 * for IPv6) with ports 0, no payload window */
+	/* any fragment; an IPv6 atomic fragment (offset 0, M clear) is a
+	 * whole packet: false */
+	bool fragment;
+	/* non-first fragment: no L4 header, tuple keyed by proto (for IPv6
+	 * the fragment header's next header) with ports 0, no payload */
+	bool later_fragment;
 	bool icmp_error;	/* tuple is the reported flow's, see above */
 };
 
