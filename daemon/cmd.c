@@ -13,6 +13,7 @@
 #include "fcd.h"
 #include "json.h"
 #include "queue.h"
+#include "ruleset.h"
 
 struct cmd {
 	const char *name;
@@ -55,6 +56,10 @@ static void status_json(struct fcd *fcd, struct buf *out, uint64_t up)
 	json_key(&j, "ruleset");
 	json_obj_begin(&j);
 	json_kv_bool(&j, "managed", cfg->ruleset.managed);
+	json_kv_bool(&j, "installed", fcd->ruleset != NULL);
+	json_kv_str(&j, "queue_backend", fcd->ruleset ?
+		    ruleset_queue_backend(fcd->ruleset) : NULL);
+	json_kv_bool(&j, "keep_on_exit", cfg->ruleset.keep_on_exit);
 	json_obj_end(&j);
 	json_key(&j, "control");
 	json_obj_begin(&j);
@@ -86,8 +91,11 @@ static void status_text(struct fcd *fcd, struct buf *out, uint64_t up)
 	buf_printf(out, "policy:   %zu rules\n", cfg->n_rules);
 	buf_printf(out, "queues:   %u-%u\n", cfg->queues.first,
 		   cfg->queues.first + cfg->queues.count - 1);
-	buf_printf(out, "ruleset:  %s\n",
-		   cfg->ruleset.managed ? "managed" : "external");
+	if (fcd->ruleset)
+		buf_printf(out, "ruleset:  managed, tables ip/ip6 %s, %s\n",
+			   RULESET_TABLE, ruleset_queue_backend(fcd->ruleset));
+	else
+		buf_puts(out, "ruleset:  external (conf/flowcached.nft)\n");
 }
 
 static enum ctl_code cmd_status(struct fcd *fcd, bool json, int argc,

@@ -16,6 +16,7 @@
 
 struct control;
 struct queues;
+struct ruleset;
 
 struct fcd {
 	struct loop loop;
@@ -37,6 +38,7 @@ struct fcd {
 
 	struct control *control;
 	struct queues *queues;
+	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;
 	struct loop_source tick;	/* once a second: housekeeping */
 	struct loop_source watchdog;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
+#include "ruleset.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -192,6 +193,37 @@ static void warn_restart_only(const struct config *old,
 			  "and fail_open take effect at the next restart");
 }
 
+/*
+ * Make the kernel's table follow cfg: install or atomically replace it
+ * when managed, remove ours when the operator switched to an external
+ * ruleset. On failure the kernel keeps the table it had.
+ */
+static int ruleset_follow(struct fcd *fcd, const struct config *cfg)
+{
+	int err;
+
+	if (!cfg->ruleset.managed) {
+		if (!fcd->ruleset)
+			return 0;
+		err = ruleset_remove(fcd->ruleset);
+		if (err < 0)
+			return err;
+		ruleset_close(fcd->ruleset);
+		fcd->ruleset = NULL;
+		log_notice("ruleset: managed table removed; the external "
+			   "ruleset decides what is queued");
+		return 0;
+	}
+	if (!fcd->ruleset) {
+		err = ruleset_open(&fcd->ruleset);
+		if (err < 0) {
+			log_warn(err, "ruleset: cannot open nf_tables");
+			return err;
+		}
+	}
+	return ruleset_apply(fcd->ruleset, cfg);
+}
+
 int fcd_reload(struct fcd *fcd, struct buf *errors)
 {
 	struct config_errors errs;
@@ -217,6 +249,21 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 		return err;
 	}
 	config_errors_free(&errs);
+	err = ruleset_follow(fcd, cfg);
+	if (err < 0) {
+		fcd->reload.failed++;
+		snprintf(fcd->reload.last_error, sizeof(fcd->reload.last_error),
+			 "ruleset: the kernel refused the new table (%s); the "
+			 "old one stays", strerror(-err));
+		log_err("reload failed, keeping the running configuration: %s",
+			fcd->reload.last_error);
+		if (errors)
+			buf_printf(errors, "%s\n", fcd->reload.last_error);
+		config_free(cfg);
+		update_status(fcd);
+		notify_ready(NULL);
+		return err;
+	}
 	warn_restart_only(fcd->cfg, cfg);
 	old = fcd->cfg;
 	cfg->generation = ++fcd->generation;
@@ -410,6 +457,10 @@ int main(int argc, char *argv[])
 		fatal(err, "cannot listen on queues %u-%u",
 		      fcd.cfg->queues.first,
 		      fcd.cfg->queues.first + fcd.cfg->queues.count - 1);
+	/* queues first: the rule that feeds them finds a listener */
+	err = ruleset_follow(&fcd, fcd.cfg);
+	if (err < 0)
+		fatal(err, "cannot install the managed ruleset");
 	err = open_timer(&fcd, &fcd.tick, TICK_NS, on_tick);
 	if (err < 0)
 		fatal(err, "timerfd");
@@ -430,6 +481,12 @@ int main(int argc, char *argv[])
 		log_warn(err, "event loop failed");
 
 	notify_stopping();
+	/* keep_on_exit: decided flows stay fast, the rest bypass the queue
+	 * until we are back */
+	if (fcd.ruleset && !fcd.cfg->ruleset.keep_on_exit &&
+	    ruleset_remove(fcd.ruleset) == 0)
+		log_info("ruleset: tables ip/ip6 %s removed", RULESET_TABLE);
+	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
 	control_close(fcd.control);
 	loop_close(&fcd.loop);

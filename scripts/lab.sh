@@ -25,6 +25,7 @@ down() {
 		rm -f "$PIDFILE"
 	fi
 	for ns in $NS_C $NS_R $NS_S; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }
@@ -61,6 +62,7 @@ done
 ip -n $NS_C route add default via 10.0.1.1
 ip -n $NS_S route add default via 10.0.2.1
 ip netns exec $NS_R sysctl -qw net.ipv4.ip_forward=1
+ip netns exec $NS_R sysctl -qw net.netfilter.nf_conntrack_acct=1
 run ip -n $NS_R -br addr
 
 step "configuration check"
@@ -81,12 +83,39 @@ until ./flowcachectl -s "$SOCK" status >/dev/null 2>&1; do
 done
 echo "started, pid $(cat "$PIDFILE"), log in /tmp/flowcached-lab.log"
 
+step "the managed ruleset on the router"
+run ip netns exec $NS_R nft list table ip flowcached
+
 step "traffic from the client to the server, through the router"
+ip netns exec $NS_S socat -u TCP-LISTEN:80,reuseaddr,fork OPEN:/dev/null &
+ip netns exec $NS_S socat -u TCP-LISTEN:23,reuseaddr,fork OPEN:/dev/null &
+ip netns exec $NS_S socat -u UDP-RECV:5004 OPEN:/dev/null &
+i=0
+until ip netns exec $NS_S ss -ltn | grep -q ':23 '; do
+	i=$((i + 1)); [ $i -lt 250 ] || break; sleep 0.02
+done
+echo "TCP to port 80: 10 MB"
+head -c 10000000 /dev/zero | ip netns exec $NS_C socat -u - TCP:10.0.2.2:80
+echo "UDP to port 5004: 1000 datagrams"
+ip netns exec $NS_C python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1000):
+    s.sendto(b"x" * 100, ("10.0.2.2", 5004))'
+printf 'TCP to port 23 (the default policy drops it): '
+if ip netns exec $NS_C socat -u OPEN:/dev/null TCP:10.0.2.2:23,connect-timeout=1 2>/dev/null; then
+	echo "connected?!"
+else
+	echo "refused, as configured"
+fi
 run ip netns exec $NS_C ping -c 3 -i 0.2 -q 10.0.2.2
 
-step "the daemon"
+step "conntrack on the router: zone 10, mark 0x110000 = decided bit + policy mark"
+run ip netns exec $NS_R conntrack -L -o extended 2>/dev/null
+
+step "the daemon: a handful of packets decided, the rest stayed in the kernel"
+run ./flowcachectl -s "$SOCK" stats
 run ./flowcachectl -s "$SOCK" status
-run ./flowcachectl -s "$SOCK" --json status
 
 step "reload"
 run ./flowcachectl -s "$SOCK" reload

@@ -38,6 +38,26 @@ if [ $check_rc -ne 0 ]; then
 	done
 fi
 
+# Benchmarks in their smoke size: they must run, their figures are not
+# judged here (docs/PERFORMANCE.md has the real runs).
+bench_rc=0
+if [ "$(id -u)" -eq 0 ] && [ "${FC_SKIP_BENCH:-0}" != 1 ]; then
+	for b in "bench/build.sh" "bench/bench_pkt --smoke" \
+		 "bench/slowpath.sh --smoke" "bench/fastpath.sh --smoke"; do
+		if $b >bench-smoke.log 2>&1; then
+			passed=$((passed + 1)); echo "ok   $b"
+		else
+			rc=$?
+			if [ $rc -eq 77 ]; then
+				echo "skip $b"
+			else
+				failed=$((failed + 1)); bench_rc=1
+				echo "FAIL $b (exit $rc):"; tail -n 30 bench-smoke.log
+			fi
+		fi
+	done
+fi
+
 distcheck_rc=0
 if [ "${FC_SKIP_DISTCHECK:-0}" != 1 ]; then
 	# the tarball's own "make check" without the netns tests: they ran above
@@ -54,4 +74,4 @@ if [ "${FC_SKIP_DISTCHECK:-0}" != 1 ]; then
 fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-[ $check_rc -eq 0 ] && [ $distcheck_rc -eq 0 ] && [ $failed -eq 0 ]
+[ $check_rc -eq 0 ] && [ $distcheck_rc -eq 0 ] && [ $bench_rc -eq 0 ] && [ $failed -eq 0 ]

@@ -23,7 +23,6 @@ command -v ip >/dev/null || { echo "no ip(8): skipped"; exit 77; }
 
 T=$(mktemp -d "/tmp/fc-$TEST_NAME.XXXXXX") || exit 99
 chmod 755 "$T"
-_namespaces=""
 _pids=""
 _pass=0
 _fail=0
@@ -36,7 +35,9 @@ cleanup() {
 	for p in $_pids; do
 		wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
 	done
-	for ns in $_namespaces; do
+	# ns_create runs in $(...) subshells: the list lives in a file
+	for ns in $(cat "$T/namespaces" 2>/dev/null); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	if [ "$_fail" -ne 0 ] || [ "${FC_KEEP:-0}" = 1 ]; then
@@ -85,7 +86,7 @@ wait_gone() { wait_for "$2" gone "$1"; }
 ns_create() {
 	local ns="fc-$TEST_NAME-$$-$1"
 	ip netns add "$ns" || return 1
-	_namespaces="$_namespaces $ns"
+	echo "$ns" >>"$T/namespaces"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }
