@@ -173,8 +173,9 @@ static void stats_text(struct fcd *fcd, struct buf *out)
 		   (unsigned long long)st.id_gaps,
 		   (unsigned long long)st.recv_truncated,
 		   (unsigned long long)st.no_payload);
-	buf_printf(out, "  verdicts: batches %llu, errors %llu\n",
-		   (unsigned long long)st.verdict_batches,
+	buf_printf(out, "  verdicts: sendmsg %llu, batch verdicts %llu, "
+		   "errors %llu\n", (unsigned long long)st.verdict_batches,
+		   (unsigned long long)st.batch_verdicts,
 		   (unsigned long long)st.verdict_errors);
 	buf_puts(out, "  kernel features:");
 	for (k = 0; k < QF__MAX; k++)

@@ -40,6 +40,8 @@ struct queue_stats {
 					 * dropped by the kernel while we lagged */
 	uint64_t recv_truncated;	/* a message larger than our buffer */
 	uint64_t verdict_batches;	/* sendmsg calls */
+	uint64_t batch_verdicts;	/* NFQNL_MSG_VERDICT_BATCH messages, each
+					 * answering a run of equal decisions */
 	uint64_t verdict_errors;	/* verdicts the kernel refused */
 };
 

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Many new flows at once, with different verdicts and marks interleaved:
+# each flow must get its own policy's decision even though the daemon
+# answers runs of equal decisions with one batch verdict.
+#
+#   [client] eth0 10.0.1.2 --- lan0 10.0.1.1 [router] wan0 10.0.2.1 --- eth0 10.0.2.2 [server]
+#                               flowcached -f
+#
+# Policy: udp dport 7000 -> mark 0x00200000, 7001 -> 0x00400000,
+# 7002 -> drop. The client sends 3,000 new flows, cycling over the three
+# ports, as fast as it can; conntrack on the router must then show every
+# 7000 flow with 0x210000 (decided bit + mark), every 7001 flow with
+# 0x410000, and no 7002 flow at all.
+. "$(dirname "$0")/lib.sh"
+command -v conntrack >/dev/null || { echo "no conntrack(8): skipped"; exit 77; }
+
+C=$(ns_create client) && R=$(ns_create router) && S=$(ns_create server) || exit 99
+veth "$C" eth0 "$R" lan0 && veth "$S" eth0 "$R" wan0 || exit 99
+ip -n "$C" addr add 10.0.1.2/24 dev eth0
+ip -n "$R" addr add 10.0.1.1/24 dev lan0
+ip -n "$R" addr add 10.0.2.1/24 dev wan0
+ip -n "$S" addr add 10.0.2.2/24 dev eth0
+ip -n "$C" route add default via 10.0.1.1
+ip -n "$S" route add default via 10.0.2.1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+for ns in "$C" "$R" "$S"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+done
+
+cat >"$T/flowcached.conf" <<EOF
+zones = ( { id = 10; match = { iif = [ "lan0", "wan0" ]; }; } );
+policy = (
+  { match = { proto = "udp"; dport = 7000; }; mark = 0x00200000; },
+  { match = { proto = "udp"; dport = 7001; }; mark = 0x00400000; },
+  { match = { proto = "udp"; dport = 7002; }; verdict = "drop"; }
+);
+control = { socket = "$SOCK"; };
+EOF
+start_daemon "$R" || { fail "daemon answers"; finish; }
+
+ip netns exec "$C" python3 - <<'PY'
+import socket
+socks = []
+for i in range(3000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.0.1.2", 20000 + i))
+    socks.append(s)
+for i, s in enumerate(socks):
+    # runs of four equal decisions, so batch verdicts carry most of them
+    s.sendto(b"z" * 32, ("10.0.2.2", 7000 + (i // 4) % 3))
+PY
+
+ctl --json stats >"$T/st.json"
+handled=$(json_get "$T/st.json" "d['queues']['packets']")
+batches=$(json_get "$T/st.json" "d['queues']['verdict_batches']")
+echo "# daemon: $handled packets in $batches sendmsg calls"
+check "the daemon saw every flow's first packet" [ "$handled" -ge 3000 ]
+check "runs of equal decisions went out as batch verdicts" \
+	[ "$(json_get "$T/st.json" "d['queues']['batch_verdicts']")" -gt 0 ]
+
+ip netns exec "$R" conntrack -L -p udp 2>/dev/null >"$T/ct.txt"
+count() { grep -c -- "$1" "$T/ct.txt"; }
+n7000=$(count "dport=7000 .*mark=2162688 ")
+n7001=$(count "dport=7001 .*mark=4259840 ")
+bad=$(grep -E "dport=700[01] " "$T/ct.txt" | grep -vE "dport=7000 .*mark=2162688 |dport=7001 .*mark=4259840 " | wc -l)
+echo "# conntrack: $n7000 flows to 7000 and $n7001 to 7001 with their marks, $bad with another"
+check "all 1,000 flows to 7000 carry 0x210000" [ "$n7000" -eq 1000 ]
+check "all 1,000 flows to 7001 carry 0x410000" [ "$n7001" -eq 1000 ]
+check "no flow carries another flow's mark" [ "$bad" -eq 0 ]
+check "no flow to 7002 was let through" [ "$(count "dport=7002 ")" -eq 0 ]
+check "1,000 drops counted" \
+	[ "$(json_get "$T/st.json" "d['queues']['dropped']")" -ge 1000 ]
+
+finish
