@@ -214,14 +214,20 @@ static int ruleset_follow(struct fcd *fcd, const struct config *cfg)
 			   "ruleset decides what is queued");
 		return 0;
 	}
-	if (!fcd->ruleset) {
-		err = ruleset_open(&fcd->ruleset);
-		if (err < 0) {
-			log_warn(err, "ruleset: cannot open nf_tables");
-			return err;
-		}
+	if (fcd->ruleset)
+		return ruleset_apply(fcd->ruleset, cfg);
+	err = ruleset_open(&fcd->ruleset);
+	if (err < 0) {
+		log_warn(err, "ruleset: cannot open nf_tables");
+		return err;
 	}
-	return ruleset_apply(fcd->ruleset, cfg);
+	err = ruleset_apply(fcd->ruleset, cfg);
+	if (err < 0) {
+		/* nothing of ours is in the kernel: say so in status */
+		ruleset_close(fcd->ruleset);
+		fcd->ruleset = NULL;
+	}
+	return err;
 }
 
 int fcd_reload(struct fcd *fcd, struct buf *errors)

@@ -14,21 +14,7 @@ command -v conntrack >/dev/null || { echo "no conntrack(8): skipped"; exit 77; }
 command -v nft >/dev/null || { echo "no nft(8): skipped"; exit 77; }
 command -v socat >/dev/null || { echo "no socat: skipped"; exit 77; }
 
-C=$(ns_create client) && R=$(ns_create router) && S=$(ns_create server) || exit 99
-veth "$C" eth0 "$R" lan0 && veth "$S" eth0 "$R" wan0 || exit 99
-ip -n "$C" addr add 10.0.1.2/24 dev eth0
-ip -n "$R" addr add 10.0.1.1/24 dev lan0
-ip -n "$R" addr add 10.0.2.1/24 dev wan0
-ip -n "$S" addr add 10.0.2.2/24 dev eth0
-ip -n "$C" route add default via 10.0.1.1
-ip -n "$S" route add default via 10.0.2.1
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-# no IPv6 chatter (router solicitations, MLD): every packet the daemon
-# sees here belongs to a flow this test makes
-for ns in "$C" "$R" "$S"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
+router_lab || exit 99
 ip netns exec "$R" sysctl -qw net.netfilter.nf_conntrack_acct=1
 # one wire packet per segment, so that the kernel's packet counts are
 # counts of packets and not of GSO super-packets

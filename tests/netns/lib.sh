@@ -128,3 +128,39 @@ start_daemon() {
 }
 
 json_valid() { python3 -m json.tool "$1" >/dev/null; }
+
+# router_lab [ipv6|noipv6]: the three-namespace lab every data-path test
+# uses; sets C, R and S.
+#
+#   [client C] eth0 10.0.1.2 fd01::2 --- lan0 .1 [router R] wan0 .1 --- eth0 10.0.2.2 fd02::2 [server S]
+#
+# ipv6 adds the fd01::/64 and fd02::/64 addresses and routes; noipv6
+# (the default) turns IPv6 off, so that no router solicitation or MLD
+# report reaches the queue and every packet the daemon sees belongs to a
+# flow the test made.
+router_lab() {
+	local ns
+	C=$(ns_create client) && R=$(ns_create router) && S=$(ns_create server) &&
+	veth "$C" eth0 "$R" lan0 && veth "$S" eth0 "$R" wan0 || return 1
+	ip -n "$C" addr add 10.0.1.2/24 dev eth0
+	ip -n "$R" addr add 10.0.1.1/24 dev lan0
+	ip -n "$R" addr add 10.0.2.1/24 dev wan0
+	ip -n "$S" addr add 10.0.2.2/24 dev eth0
+	ip -n "$C" route add default via 10.0.1.1
+	ip -n "$S" route add default via 10.0.2.1
+	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+	if [ "${1:-noipv6}" = ipv6 ]; then
+		ip -n "$C" addr add fd01::2/64 dev eth0 nodad
+		ip -n "$R" addr add fd01::1/64 dev lan0 nodad
+		ip -n "$R" addr add fd02::1/64 dev wan0 nodad
+		ip -n "$S" addr add fd02::2/64 dev eth0 nodad
+		ip -n "$C" -6 route add default via fd01::1
+		ip -n "$S" -6 route add default via fd02::1
+		ip netns exec "$R" sysctl -qw net.ipv6.conf.all.forwarding=1
+	else
+		for ns in "$C" "$R" "$S"; do
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		done
+	fi
+}

@@ -17,22 +17,7 @@
 SCAPY_PY=/usr/bin/python3
 $SCAPY_PY -c 'import scapy' 2>/dev/null || { echo "no scapy (python3-scapy): skipped"; exit 77; }
 
-C=$(ns_create client) && R=$(ns_create router) && S=$(ns_create server) || exit 99
-veth "$C" eth0 "$R" lan0 && veth "$S" eth0 "$R" wan0 || exit 99
-ip -n "$C" addr add 10.0.1.2/24 dev eth0
-ip -n "$C" addr add fd01::2/64 dev eth0 nodad
-ip -n "$R" addr add 10.0.1.1/24 dev lan0
-ip -n "$R" addr add fd01::1/64 dev lan0 nodad
-ip -n "$R" addr add 10.0.2.1/24 dev wan0
-ip -n "$R" addr add fd02::1/64 dev wan0 nodad
-ip -n "$S" addr add 10.0.2.2/24 dev eth0
-ip -n "$S" addr add fd02::2/64 dev eth0 nodad
-ip -n "$C" route add default via 10.0.1.1
-ip -n "$C" -6 route add default via fd01::1
-ip -n "$S" route add default via 10.0.2.1
-ip -n "$S" -6 route add default via fd02::1
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$R" sysctl -qw net.ipv6.conf.all.forwarding=1
+router_lab ipv6 || exit 99
 # the server counts what arrives from the client, per kind
 ip netns exec "$S" nft -f - <<'EOF'
 table inet seen {

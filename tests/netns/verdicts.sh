@@ -14,18 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v conntrack >/dev/null || { echo "no conntrack(8): skipped"; exit 77; }
 
-C=$(ns_create client) && R=$(ns_create router) && S=$(ns_create server) || exit 99
-veth "$C" eth0 "$R" lan0 && veth "$S" eth0 "$R" wan0 || exit 99
-ip -n "$C" addr add 10.0.1.2/24 dev eth0
-ip -n "$R" addr add 10.0.1.1/24 dev lan0
-ip -n "$R" addr add 10.0.2.1/24 dev wan0
-ip -n "$S" addr add 10.0.2.2/24 dev eth0
-ip -n "$C" route add default via 10.0.1.1
-ip -n "$S" route add default via 10.0.2.1
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-for ns in "$C" "$R" "$S"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
+router_lab || exit 99
 
 cat >"$T/flowcached.conf" <<EOF
 zones = ( { id = 10; match = { iif = [ "lan0", "wan0" ]; }; } );
