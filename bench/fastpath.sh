@@ -65,14 +65,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $SECONDS_RUN in ''|*[!0-9]*) echo "fastpath.sh: --seconds takes whole seconds" >&2; exit 2 ;; esac
-[ "$SECONDS_RUN" -ge 1 ] && [ "$SECONDS_RUN" -le 600 ] || { echo "fastpath.sh: --seconds 1..600" >&2; exit 2; }
-case $REPEAT in ''|*[!0-9]*) echo "fastpath.sh: --repeat takes a number" >&2; exit 2 ;; esac
-[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] || { echo "fastpath.sh: --repeat 1..20" >&2; exit 2; }
 case $STAGES in *[!atbc]*|'') echo "fastpath.sh: --stages takes letters of atbc" >&2; exit 2 ;; esac
 case $RESPONDER in flowcached|nullq) ;; *) echo "fastpath.sh: --responder flowcached or nullq" >&2; exit 2 ;; esac
 
 . "$(dirname "$0")/lib.sh"
+check_run_args
 KEEP=$KEEP_REQ
 command -v iperf3 >/dev/null || { log "fastpath.sh: no iperf3 (apt-get install iperf3): skipped"; exit 77; }
 

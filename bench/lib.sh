@@ -41,6 +41,14 @@ _pids=""
 _namespaces=""
 
 log() { printf '%s\n' "$*" >&2; }
+
+# --seconds and --repeat, as both scripts take them
+check_run_args() {
+	case $SECONDS_RUN in ''|*[!0-9]*) log "$BENCH_NAME: --seconds takes whole seconds"; exit 2 ;; esac
+	[ "$SECONDS_RUN" -ge 1 ] && [ "$SECONDS_RUN" -le 600 ] || { log "$BENCH_NAME: --seconds 1..600"; exit 2; }
+	case $REPEAT in ''|*[!0-9]*) log "$BENCH_NAME: --repeat takes a number"; exit 2 ;; esac
+	[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] || { log "$BENCH_NAME: --repeat 1..20"; exit 2; }
+}
 die() { log "$BENCH_NAME: $*"; exit 1; }
 
 # now_us: monotonic enough for our bounds (bash 5's EPOCHREALTIME).

@@ -89,13 +89,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $SECONDS_RUN in ''|*[!0-9]*) echo "slowpath.sh: --seconds takes whole seconds" >&2; exit 2 ;; esac
-[ "$SECONDS_RUN" -ge 1 ] && [ "$SECONDS_RUN" -le 600 ] || { echo "slowpath.sh: --seconds 1..600" >&2; exit 2; }
-case $REPEAT in ''|*[!0-9]*) echo "slowpath.sh: --repeat takes a number" >&2; exit 2 ;; esac
-[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] || { echo "slowpath.sh: --repeat 1..20" >&2; exit 2; }
 case $STAGES in *[!abcde]*|'') echo "slowpath.sh: --stages takes letters of abcde" >&2; exit 2 ;; esac
 
 . "$(dirname "$0")/lib.sh"
+check_run_args
 KEEP=$KEEP_REQ
 [ "$PERF" = 1 ] && KEEP=1
 
