@@ -179,8 +179,12 @@ static int int_value(struct cfx *x, const config_setting_t *s,
 	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
 		v &= 0xffffffff;
 	if (v < min || v > max) {
+		/* libconfig wraps decimals above INT32_MAX to negatives */
 		cerr(x, s, "'%s' = %" PRId64 " is out of range %" PRId64
-		     "..%" PRId64, key_of(s), v, min, max);
+		     "..%" PRId64 "%s", key_of(s), v, min, max,
+		     v < 0 && min >= 0 && max > INT32_MAX ?
+		     " (write values above 2147483647 in hex, e.g. "
+		     "0xff000000)" : "");
 		return -1;
 	}
 	*out = v;

@@ -176,21 +176,53 @@ static void update_status(struct fcd *fcd)
 	buf_free(&s);
 }
 
-/* Settings that only a restart can change: warn instead of half-applying. */
-static void warn_restart_only(const struct config *old,
-			      const struct config *new)
+static bool same_string(const char *a, const char *b)
 {
-	if (strcmp(old->control.socket, new->control.socket))
-		log_warnx("reload: control.socket changed to %s; the daemon "
-			  "keeps listening on %s until it restarts",
-			  new->control.socket, old->control.socket);
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * Settings that only a restart can change keep their running values in
+ * the new config, with a warning: the workers stay bound to the queues
+ * they have, and the ruleset must keep feeding those, not new numbers
+ * nobody listens on.
+ */
+static int keep_restart_only(const struct config *old, struct config *new)
+{
+	char *sock;
+
 	if (old->queues.first != new->queues.first ||
 	    old->queues.count != new->queues.count ||
 	    old->queues.maxlen != new->queues.maxlen ||
 	    old->queues.copy_bytes != new->queues.copy_bytes ||
 	    old->queues.fail_open != new->queues.fail_open)
 		log_warnx("reload: queues.first, count, maxlen, copy_bytes "
-			  "and fail_open take effect at the next restart");
+			  "and fail_open take effect at the next restart; "
+			  "queues %u-%u stay in use", old->queues.first,
+			  old->queues.first + old->queues.count - 1);
+	new->queues.first = old->queues.first;
+	new->queues.count = old->queues.count;
+	new->queues.maxlen = old->queues.maxlen;
+	new->queues.copy_bytes = old->queues.copy_bytes;
+	new->queues.fail_open = old->queues.fail_open;
+
+	if (!strcmp(old->control.socket, new->control.socket) &&
+	    same_string(old->control.group, new->control.group))
+		return 0;
+	log_warnx("reload: control.socket and control.group take effect at "
+		  "the next restart; the daemon keeps listening on %s",
+		  old->control.socket);
+	sock = strdup(old->control.socket);
+	if (!sock)
+		return -ENOMEM;
+	free(new->control.socket);
+	new->control.socket = sock;
+	free(new->control.group);
+	new->control.group = old->control.group ? strdup(old->control.group) : NULL;
+	if (old->control.group && !new->control.group)
+		return -ENOMEM;
+	new->control.gid = old->control.gid;
+	return 0;
 }
 
 /*
@@ -255,10 +287,13 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 		return err;
 	}
 	config_errors_free(&errs);
-	err = ruleset_follow(fcd, cfg);
+	err = keep_restart_only(fcd->cfg, cfg);
+	if (!err)
+		err = ruleset_follow(fcd, cfg);
 	if (err < 0) {
 		fcd->reload.failed++;
 		snprintf(fcd->reload.last_error, sizeof(fcd->reload.last_error),
+			 err == -ENOMEM ? "out of memory" :
 			 "ruleset: the kernel refused the new table (%s); the "
 			 "old one stays", strerror(-err));
 		log_err("reload failed, keeping the running configuration: %s",
@@ -270,7 +305,6 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 		notify_ready(NULL);
 		return err;
 	}
-	warn_restart_only(fcd->cfg, cfg);
 	old = fcd->cfg;
 	cfg->generation = ++fcd->generation;
 	rcu_assign_pointer(fcd->cfg, cfg);

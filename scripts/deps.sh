@@ -10,7 +10,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libnftnl-dev libconfig-dev libsystemd-dev liburcu-dev check"
 # tests and the lab: the real tools on the other side
 TOOLS="iproute2 nftables iptables conntrack socat python3 python3-scapy
-	iperf3 procps systemd iputils-ping ethtool"
+	iperf3 procps systemd iputils-ping ethtool groff-base"
 
 missing=""
 for p in $BUILD $TOOLS; do

@@ -65,6 +65,15 @@ check "and the good file is in force" [ "$(zones)" = 1 ]
 check "a good reload clears the last error" \
 	eval '! ctl status | grep -q "last reload error"'
 
+# restart-only keys keep their running values on reload
+sed -i 's/^  first = 0;/  first = 7;/' "$T/flowcached.conf"
+check "the edit moved queues.first" grep -q "^  first = 7;" "$T/flowcached.conf"
+check "reload with a new queues.first succeeds" eval 'ctl reload >/dev/null'
+check "and warns that it needs a restart" \
+	grep -q "take effect at the next restart; queues 0-0 stay in use" "$T/daemon.log"
+check "the running queues stay" eval 'ctl status | grep -q "^queues: *0-0$"'
+cp "$T/good.conf" "$T/flowcached.conf"
+
 # SIGTERM: clean exit, socket removed
 kill -TERM "$DAEMON_PID"
 check "SIGTERM stops the daemon" wait_gone "$DAEMON_PID" 5
