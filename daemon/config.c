@@ -600,6 +600,26 @@ static void read_zones(struct cfx *x, const config_setting_t *root,
 			  &c->zones[i]);
 }
 
+/* label = 3; or label = [ 3, 70 ]; bits 0..127 of the ct label. */
+static int get_labels(struct cfx *x, const config_setting_t *grp,
+		      uint8_t labels[CT_LABEL_BITS / 8])
+{
+	const config_setting_t *list;
+	int i, n = get_list(x, grp, "label", &list), bad = 0;
+	int64_t bit;
+
+	if (n <= 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (int_value(x, elem(list, i), 0, CT_LABEL_BITS - 1, &bit) < 0) {
+			bad = 1;
+			continue;
+		}
+		labels[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+	return bad ? -1 : 1;
+}
+
 /* A rule for one family whose prefixes are of the other never matches. */
 static void check_family(struct cfx *x, const config_setting_t *m,
 			 const char *key, const struct prefix_list *l,
@@ -621,7 +641,9 @@ static void check_family(struct cfx *x, const config_setting_t *m,
 static void read_rule(struct cfx *x, const config_setting_t *r,
 		      struct rule_conf *rc)
 {
-	static const char *const keys[] = { "match", "verdict", "mark", NULL };
+	static const char *const keys[] = {
+		"match", "verdict", "mark", "label", NULL
+	};
 	static const char *const match_keys[] = {
 		"zone", "family", "proto", "src", "dst", "sport", "dport",
 		"iif", "oif", NULL
@@ -640,6 +662,8 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 		rc->verdict = (enum verdict)v;
 	if (GET_UINT(x, r, "mark", 0, UINT32_MAX, rc->mark) > 0)
 		rc->has |= RULE_HAS_MARK;
+	if (get_labels(x, r, rc->labels) > 0)
+		rc->has |= RULE_HAS_LABEL;
 
 	if (get_group(x, r, "match", &m) <= 0)
 		return;
@@ -761,6 +785,38 @@ static void read_metrics(struct cfx *x, const config_setting_t *root,
 		c->metrics.enabled = true;
 }
 
+/*
+ * The ruleset sets a rule's labels on flows whose packet carries that
+ * rule's mark, so a label needs an accepted flow and a mark of its own.
+ */
+static void check_label_rule(struct cfx *x, const config_setting_t *rs,
+			     const struct config *c, size_t i)
+{
+	const struct rule_conf *r = &c->rules[i];
+	size_t j;
+
+	if (r->verdict == VERDICT_DROP) {
+		cerr(x, rs, "'label' on a rule that drops: a dropped flow "
+		     "has no conntrack entry to label");
+		return;
+	}
+	if (!(r->has & RULE_HAS_MARK) || !r->mark) {
+		cerr(x, rs, "'label' needs a non-zero 'mark' in the same rule "
+		     "(the kernel finds the flows to label by it)");
+		return;
+	}
+	for (j = 0; j < c->n_rules; j++) {
+		if (j != i && (c->rules[j].has & RULE_HAS_MARK) &&
+		    c->rules[j].mark == r->mark) {
+			cerr(x, rs, "mark 0x%08x of a rule with 'label' is also "
+			     "the mark of the rule on line %d; give each "
+			     "labelling rule a mark of its own", r->mark,
+			     c->rules[j].line);
+			return;
+		}
+	}
+}
+
 /* Rules that involve more than one key, on the complete struct. */
 static void check_config(struct cfx *x, const config_setting_t *root,
 			 struct config *c)
@@ -802,6 +858,8 @@ static void check_config(struct cfx *x, const config_setting_t *root,
 				     "flow (the lowest bit of marks.mask)",
 				     r->mark, c->marks.decided);
 		}
+		if (r->has & RULE_HAS_LABEL)
+			check_label_rule(x, rs, c, i);
 		if ((r->has & RULE_HAS_ZONE) && r->match.zone) {
 			for (j = 0; j < c->n_zones; j++)
 				if (c->zones[j].id == r->match.zone)
@@ -1056,6 +1114,17 @@ static void dump_proto(struct buf *out, uint8_t proto)
 		buf_printf(out, " proto = %u;", proto);
 }
 
+static void dump_labels(struct buf *out, const uint8_t *labels)
+{
+	int bit, n = 0;
+
+	buf_puts(out, " label = [");
+	for (bit = 0; bit < CT_LABEL_BITS; bit++)
+		if (labels[bit / 8] & (1u << (bit % 8)))
+			buf_printf(out, "%s %d", n++ ? "," : "", bit);
+	buf_puts(out, " ];");
+}
+
 void config_dump(const struct config *c, struct buf *out)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -1110,6 +1179,8 @@ void config_dump(const struct config *c, struct buf *out)
 		buf_printf(out, " }; verdict = \"%s\";", verdict_name(r->verdict));
 		if (r->has & RULE_HAS_MARK)
 			buf_printf(out, " mark = 0x%08x;", r->mark);
+		if (r->has & RULE_HAS_LABEL)
+			dump_labels(out, r->labels);
 		buf_puts(out, " }");
 	}
 	buf_puts(out, c->n_rules ? "\n);\n" : " );\n");

@@ -1063,7 +1063,7 @@ static void decide_rules(struct batch *b, const struct chain_spec *cs,
 
 /* Not decided yet, but the daemon's verdict marked the packet: keep it. */
 static void save_rule(struct batch *b, const struct chain_spec *cs,
-		      const struct config *cfg)
+		      const struct config *cfg, unsigned int pos)
 {
 	struct nftnl_rule *r = rule_start(b, cs->name);
 
@@ -1075,7 +1075,59 @@ static void save_rule(struct batch *b, const struct chain_spec *cs,
 	put_mask_test(b, r, cfg->marks.decided, NFT_CMP_NEQ);
 	put_counter(b, r);
 	put_connmark(b, r, XT_CONNMARK_SAVE, cfg->marks.mask);
-	rule_emit(b, r, cs->name, 1, "save", "save: xt CONNMARK save", false);
+	rule_emit(b, r, cs->name, pos, "save", "save: xt CONNMARK save", false);
+}
+
+/* reg1 = reg1 & mask, then compare it with value */
+static void put_mask_eq(struct batch *b, struct nftnl_rule *r,
+			uint32_t mask, uint32_t value)
+{
+	struct nftnl_expr *e = put_expr(b, r, "bitwise");
+	uint32_t zero = 0;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	put_cmp(b, r, NFT_CMP_EQ, &value, sizeof(value));
+}
+
+/*
+ * Policy labels, before the save rule: a flow not decided yet whose packet
+ * the daemon marked with a labelling rule's mark gets that rule's ct
+ * label bits (`ct label set` adds bits, it clears none). The config
+ * guarantees each labelling rule a mark of its own.
+ */
+static void label_rules(struct batch *b, const struct chain_spec *cs,
+			const struct config *cfg, unsigned int *pos)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_rules; i++) {
+		const struct rule_conf *rc = &cfg->rules[i];
+		struct nftnl_rule *r;
+		char what[64];
+
+		if (!(rc->has & RULE_HAS_LABEL))
+			continue;
+		r = rule_start(b, cs->name);
+		if (!r)
+			return;
+		put_ct_load(b, r, NFT_CT_MARK);
+		put_mask_test(b, r, cfg->marks.decided, NFT_CMP_EQ);
+		put_meta(b, r, NFT_META_MARK);
+		put_mask_eq(b, r, cfg->marks.mask,
+			    rc->mark | cfg->marks.decided);
+		put_counter(b, r);
+		put_imm_data(b, r, rc->labels, sizeof(rc->labels));
+		put_ct_set(b, r, NFT_CT_LABELS);
+		snprintf(what, sizeof(what), "label: policy rule of line %d",
+			 rc->line);
+		rule_emit(b, r, cs->name, ++*pos, "label", what, false);
+	}
 }
 
 static const uint8_t families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
@@ -1089,7 +1141,7 @@ static const char *family_name(uint8_t family)
 static int build_family(struct batch *b, const struct config *cfg,
 			enum queue_backend qb)
 {
-	unsigned int pos_pre = 0, pos_out = 0;
+	unsigned int pos_pre = 0, pos_out = 0, pos_lbl_pre = 0, pos_lbl_out = 0;
 	size_t i;
 	int c;
 
@@ -1109,8 +1161,10 @@ static int build_family(struct batch *b, const struct config *cfg,
 	}
 	decide_rules(b, &chains[CH_DECIDE_PRE], cfg, qb);
 	decide_rules(b, &chains[CH_DECIDE_OUT], cfg, qb);
-	save_rule(b, &chains[CH_SAVE_PRE], cfg);
-	save_rule(b, &chains[CH_SAVE_OUT], cfg);
+	label_rules(b, &chains[CH_SAVE_PRE], cfg, &pos_lbl_pre);
+	label_rules(b, &chains[CH_SAVE_OUT], cfg, &pos_lbl_out);
+	save_rule(b, &chains[CH_SAVE_PRE], cfg, pos_lbl_pre + 1);
+	save_rule(b, &chains[CH_SAVE_OUT], cfg, pos_lbl_out + 1);
 	return b->err;
 }
 

@@ -76,7 +76,11 @@ enum {
 	RULE_HAS_FAMILY	= 1u << 1,
 	RULE_HAS_PROTO	= 1u << 2,
 	RULE_HAS_MARK	= 1u << 3,
+	RULE_HAS_LABEL	= 1u << 4,
 };
+
+/* conntrack labels: 128 bits, as `ct label` numbers them */
+#define CT_LABEL_BITS	128
 
 /* Lists match any element; the keys present must all match. Addresses
  * and ports are those of the packet as it travels (src = its sender). */
@@ -94,6 +98,10 @@ struct rule_conf {
 	struct rule_match match;
 	enum verdict verdict;
 	uint32_t mark;			/* inside marks.mask */
+	/* ct label bits to set, bit n at labels[n / 8] & (1 << n % 8), the
+	 * kernel's layout on little-endian hosts; carried into conntrack by
+	 * the ruleset, keyed by the rule's mark */
+	uint8_t labels[CT_LABEL_BITS / 8];
 	int line;
 };
 

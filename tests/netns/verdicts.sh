@@ -6,8 +6,8 @@
 #   [client] eth0 10.0.1.2 --- lan0 10.0.1.1 [router] wan0 10.0.2.1 --- eth0 10.0.2.2 [server]
 #                               flowcached -f
 #
-# Policy: udp dport 7000 -> mark 0x00200000, 7001 -> 0x00400000,
-# 7002 -> drop. The client sends 3,000 new flows, cycling over the three
+# Policy: udp dport 7000 -> mark 0x00200000 and ct labels 3 and 70,
+# 7001 -> 0x00400000, 7002 -> drop. The client sends 3,000 new flows, cycling over the three
 # ports, as fast as it can; conntrack on the router must then show every
 # 7000 flow with 0x210000 (decided bit + mark), every 7001 flow with
 # 0x410000, and no 7002 flow at all.
@@ -19,13 +19,27 @@ router_lab || exit 99
 cat >"$T/flowcached.conf" <<EOF
 zones = ( { id = 10; match = { iif = [ "lan0", "wan0" ]; }; } );
 policy = (
-  { match = { proto = "udp"; dport = 7000; }; mark = 0x00200000; },
+  { match = { proto = "udp"; dport = 7000; }; mark = 0x00200000; label = [ 3, 70 ]; },
   { match = { proto = "udp"; dport = 7001; }; mark = 0x00400000; },
   { match = { proto = "udp"; dport = 7002; }; verdict = "drop"; }
 );
 control = { socket = "$SOCK"; };
 EOF
 start_daemon "$R" || { fail "daemon answers"; finish; }
+# the kernel's own view of the labels: count labelled packets after the
+# daemon's tables have run
+ip netns exec "$R" nft -f - <<'EOF'
+table ip seen {
+	chain post {
+		type filter hook postrouting priority 0;
+		udp dport 7000 ct label 3 ct label 70 counter name l7000
+		udp dport 7001 ct label 3 counter name l7001
+	}
+	counter l7000 { }
+	counter l7001 { }
+}
+EOF
+seen() { ip netns exec "$R" nft -j list counter ip seen "$1" | python3 -c 'import json,sys; print([o for o in json.load(sys.stdin)["nftables"] if "counter" in o][0]["counter"]["packets"])'; }
 
 ip netns exec "$C" python3 - <<'PY'
 import socket
@@ -57,6 +71,8 @@ check "all 1,000 flows to 7000 carry 0x210000" [ "$n7000" -eq 1000 ]
 check "all 1,000 flows to 7001 carry 0x410000" [ "$n7001" -eq 1000 ]
 check "no flow carries another flow's mark" [ "$bad" -eq 0 ]
 check "no flow to 7002 was let through" [ "$(count "dport=7002 ")" -eq 0 ]
+check "the 1,000 flows to 7000 carry ct labels 3 and 70" [ "$(seen l7000)" -eq 1000 ]
+check "flows to 7001 carry no label" [ "$(seen l7001)" -eq 0 ]
 check "1,000 drops counted" \
 	[ "$(json_get "$T/st.json" "d['queues']['dropped']")" -ge 1000 ]
 
