@@ -113,7 +113,10 @@ run ip netns exec $NS_C ping -c 3 -i 0.2 -q 10.0.2.2
 step "conntrack on the router: zone 10, mark 0x110000 = decided bit + policy mark"
 run ip netns exec $NS_R conntrack -L -o extended 2>/dev/null
 
-step "the daemon: a handful of packets decided, the rest stayed in the kernel"
+step "the router's counters: fast path (decided in the kernel) against queue"
+run ip netns exec $NS_R nft list chain ip flowcached decide_prerouting
+
+step "the daemon: one packet per flow decided, the rest stayed in the kernel"
 run ./flowcachectl -s "$SOCK" stats
 run ./flowcachectl -s "$SOCK" status
 
