@@ -403,8 +403,11 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
 	STAT_INC(w, packets);
-	/* ids rise by one per packet queued here: a jump means packets
-	 * that failed open or were dropped while our socket overran */
+	/* ids rise by one per packet the kernel tried to hand us: a jump
+	 * means packets our socket had no room for (failed open, or dropped
+	 * without fail-open). Packets refused because the queue itself was
+	 * full get no id and show nowhere here: compare the queue rule's
+	 * counter with "packets" for those. */
 	if (w->seen_id && id - w->last_id > 1 && id - w->last_id < 1u << 31)
 		STAT_ADD(w, id_gaps, id - w->last_id - 1);
 	w->last_id = id;

@@ -36,8 +36,9 @@ struct queue_stats {
 	uint64_t bad[PKT_ERR__MAX];	/* by parser reason */
 	uint64_t no_payload;		/* packet message without NFQA_PAYLOAD */
 	uint64_t enobufs;		/* receive overruns reported */
-	uint64_t id_gaps;		/* packet ids never seen: failed open or
-					 * dropped by the kernel while we lagged */
+	uint64_t id_gaps;		/* packet ids never seen: messages our
+					 * socket had no room for (a full queue
+					 * fails open before ids are given) */
 	uint64_t recv_truncated;	/* a message larger than our buffer */
 	uint64_t verdict_batches;	/* sendmsg calls */
 	uint64_t batch_verdicts;	/* NFQNL_MSG_VERDICT_BATCH messages, each
