@@ -457,9 +457,9 @@ static void put_cmp_u8(struct batch *b, struct nftnl_rule *r, uint8_t v)
 	put_cmp(b, r, NFT_CMP_EQ, &v, sizeof(v));
 }
 
-/* reg1 = reg1 & mask, then compare it with 0 */
-static void put_mask_test(struct batch *b, struct nftnl_rule *r,
-			  uint32_t mask, uint32_t op)
+/* reg1 = reg1 & mask, then compare it with value */
+static void put_mask_cmp(struct batch *b, struct nftnl_rule *r,
+			 uint32_t mask, uint32_t op, uint32_t value)
 {
 	struct nftnl_expr *e = put_expr(b, r, "bitwise");
 	uint32_t zero = 0;
@@ -471,7 +471,14 @@ static void put_mask_test(struct batch *b, struct nftnl_rule *r,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	put_cmp(b, r, op, &zero, sizeof(zero));
+	put_cmp(b, r, op, &value, sizeof(value));
+}
+
+/* reg1 = reg1 & mask, then compare it with 0 */
+static void put_mask_test(struct batch *b, struct nftnl_rule *r,
+			  uint32_t mask, uint32_t op)
+{
+	put_mask_cmp(b, r, mask, op, 0);
 }
 
 static void put_lookup(struct batch *b, struct nftnl_rule *r,
@@ -1078,23 +1085,6 @@ static void save_rule(struct batch *b, const struct chain_spec *cs,
 	rule_emit(b, r, cs->name, pos, "save", "save: xt CONNMARK save", false);
 }
 
-/* reg1 = reg1 & mask, then compare it with value */
-static void put_mask_eq(struct batch *b, struct nftnl_rule *r,
-			uint32_t mask, uint32_t value)
-{
-	struct nftnl_expr *e = put_expr(b, r, "bitwise");
-	uint32_t zero = 0;
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	put_cmp(b, r, NFT_CMP_EQ, &value, sizeof(value));
-}
-
 /*
  * Policy labels, before the save rule: a flow not decided yet whose packet
  * the daemon marked with a labelling rule's mark gets that rule's ct
@@ -1119,8 +1109,8 @@ static void label_rules(struct batch *b, const struct chain_spec *cs,
 		put_ct_load(b, r, NFT_CT_MARK);
 		put_mask_test(b, r, cfg->marks.decided, NFT_CMP_EQ);
 		put_meta(b, r, NFT_META_MARK);
-		put_mask_eq(b, r, cfg->marks.mask,
-			    rc->mark | cfg->marks.decided);
+		put_mask_cmp(b, r, cfg->marks.mask, NFT_CMP_EQ,
+			     rc->mark | cfg->marks.decided);
 		put_counter(b, r);
 		put_imm_data(b, r, rc->labels, sizeof(rc->labels));
 		put_ct_set(b, r, NFT_CT_LABELS);
