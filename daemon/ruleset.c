@@ -397,34 +397,31 @@ static struct nftnl_expr *put_expr(struct batch *b, struct nftnl_rule *r,
 	return e;
 }
 
-static void put_meta(struct batch *b, struct nftnl_rule *r, uint32_t key)
+/* A "meta" or "ct" expression: key, and which register it reads or fills. */
+static void put_keyed(struct batch *b, struct nftnl_rule *r, const char *name,
+		      uint16_t key_attr, uint32_t key, uint16_t reg_attr)
 {
-	struct nftnl_expr *e = put_expr(b, r, "meta");
+	struct nftnl_expr *e = put_expr(b, r, name);
 
 	if (!e)
 		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, key_attr, key);
+	nftnl_expr_set_u32(e, reg_attr, NFT_REG_1);
+}
+
+static void put_meta(struct batch *b, struct nftnl_rule *r, uint32_t key)
+{
+	put_keyed(b, r, "meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG);
 }
 
 static void put_ct_load(struct batch *b, struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = put_expr(b, r, "ct");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	put_keyed(b, r, "ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_DREG);
 }
 
 static void put_ct_set(struct batch *b, struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = put_expr(b, r, "ct");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	put_keyed(b, r, "ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_SREG);
 }
 
 static void put_payload(struct batch *b, struct nftnl_rule *r, uint32_t base,
