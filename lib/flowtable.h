@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The flow table: every flow reachable from its original and its reply
+ * tuple (zone included), per-zone and global caps, online resize.
+ *
+ * Concurrency. Lookups run under a userspace-RCU read lock and never
+ * block or retry; every change (insert, update, delete, a resize step)
+ * happens under one writer mutex. Writers are the queue workers (one
+ * insert per new flow) and the conntrack mirror (one change per event):
+ * each holds the mutex for a few hundred nanoseconds, and a resize never
+ * holds it longer than a step of a few buckets. liburcu is used because
+ * its read side costs nothing on the packet path, its grace periods are
+ * proven (it is the design the kernel's RCU has), and it lets memory be
+ * freed without reference counts: a removed flow stays readable until
+ * every reader that could have found it is gone (ft_reclaim()).
+ *
+ * Resize. Buckets hold singly linked chains of nodes, two per flow. A
+ * resize (grow when the average chain passes 1, shrink below 1/4, or
+ * rehash at the same size with a new secret when one chain grows long)
+ * allocates the new bucket array and then moves the old buckets over,
+ * a few per write and more from ft_maintain(). A bucket is emptied from
+ * its tail: the node moved keeps no successor in the old chain, so a
+ * reader standing on it loses nothing, and it is published in the new
+ * table before it leaves the old one, so a reader that missed it in the
+ * old table finds it when it looks in the new one (a lookup searches
+ * each table in turn, oldest first). This is the scheme of the kernel's
+ * rhashtable.
+ *
+ * Every table has its own SipHash secret, so a same-size rehash with a
+ * fresh secret breaks up a chain someone managed to build.
+ *
+ * The library does no I/O: randomness and the RCU grace period come in
+ * through struct ft_params.
+ */
+#ifndef FC_FLOWTABLE_H
+#define FC_FLOWTABLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "tuple.h"
+
+enum ft_dir {
+	FT_ORIG = 0,
+	FT_REPLY = 1,
+};
+
+enum {
+	FLOW_CONFIRMED	= 1u << 0,	/* conntrack knows it (has a ct id) */
+	FLOW_SEEN_REPLY	= 1u << 1,	/* IPS_SEEN_REPLY */
+	FLOW_ASSURED	= 1u << 2,	/* IPS_ASSURED */
+	FLOW_DECIDED	= 1u << 3,	/* ct mark carries our decided bit */
+	FLOW_QUEUED	= 1u << 4,	/* created by a queued packet */
+	FLOW_FROM_DUMP	= 1u << 5,	/* learnt from a dump, no event yet */
+	FLOW_NAT	= 1u << 6,	/* reply is not the reversed orig */
+	FLOW_UNREPLIED_LIST = 1u << 7,	/* on its zone's unreplied list */
+};
+
+struct ft_node {
+	struct ft_node *next;
+};
+
+struct flow_ext;
+
+/*
+ * 96 bytes, 32-byte aligned: a chain pointer's low bits tell which of
+ * the two nodes it points at, so a node needs no back pointer. Fields
+ * other than the nodes and tuples change only under the writer mutex;
+ * readers see each one whole (they are at most word sized).
+ */
+struct flow {
+	struct ft_node node[2];		/* [FT_ORIG], [FT_REPLY] */
+	struct tuple orig;		/* zone, family and proto for both */
+	struct flow *older, *newer;	/* zone's unreplied list, by age */
+	uint32_t ct_id;			/* 0 until confirmed */
+	uint32_t mark;			/* ct mark */
+	uint16_t flags;			/* FLOW_* */
+	uint16_t queued_packets;	/* stops at UINT16_MAX */
+	uint16_t born;			/* ft clock (seconds) at insert, mod 2^16 */
+	uint8_t tcp_state;		/* TCP_CONNTRACK_*, 0 for others */
+	uint8_t seen;			/* resync round that last saw it */
+	struct flow_ext *ext;		/* NULL until something is cached */
+} __attribute__((aligned(32)));
+
+/* What only some flows carry. */
+struct flow_ext {
+	struct tuple reply;		/* when FLOW_NAT */
+};
+
+struct ft_params {
+	uint32_t initial_buckets;	/* rounded up to a power of two */
+	uint32_t max_flows;		/* 0: no global cap */
+	/* Fill buf with len random bytes (the hash secrets). */
+	void (*random)(void *buf, size_t len);
+	/* Wait until no reader can see what was removed (an RCU grace
+	 * period); called by ft_reclaim() and ft_free(). */
+	void (*synchronize)(void);
+};
+
+enum ft_on_full {
+	FT_FULL_EVICT,		/* evict the zone's oldest unreplied flow */
+	FT_FULL_DROP,		/* refuse the new flow */
+};
+
+/* A flow removed to make room: the kernel's entry must go too. */
+struct ft_victim {
+	struct tuple orig;
+	uint32_t ct_id;
+};
+
+struct ft_zone_stats {
+	uint16_t zone;
+	uint32_t flows;
+	uint32_t unreplied;
+	uint32_t max_flows;		/* 0: none */
+	enum ft_on_full on_full;
+	uint64_t inserted;
+	uint64_t dropped;		/* new flows refused: zone or table full */
+	uint64_t evicted;
+};
+
+#define FT_CHAIN_HIST 9			/* chains of 0..7 nodes, and 8+ */
+
+struct ft_stats {
+	uint64_t flows;
+	uint64_t buckets;
+	double load;			/* nodes per bucket */
+	uint64_t inserts, deletes;
+	uint64_t dropped, evicted;
+	uint64_t grows, shrinks, rehashes;
+	uint64_t resize_moves;		/* nodes moved between tables */
+	bool resizing;
+	uint64_t chain_too_long;	/* inserts refused: chain past the cap */
+	uint64_t victims_lost;		/* evictions the kernel was not told of */
+	uint64_t pending_expired;	/* pending flows never confirmed */
+	uint64_t swept;			/* removed by resyncs */
+	/* chain lengths, filled by ft_chain_stats() */
+	uint32_t longest_chain;
+	uint64_t chains[FT_CHAIN_HIST];
+};
+
+struct flowtable;
+
+struct flowtable *ft_new(const struct ft_params *p);
+/* No reader may be left; frees every flow. */
+void ft_free(struct flowtable *ft);
+
+/* --- readers: call inside an RCU read-side critical section ---------- */
+
+/* The flow with key t in either direction, or NULL; *dir says which. */
+struct flow *ft_lookup(struct flowtable *ft, const struct tuple *t,
+		       enum ft_dir *dir);
+/* n lookups at once, memory fetches overlapped: out[i] for keys[i]. */
+void ft_lookup_many(struct flowtable *ft, const struct tuple *keys, size_t n,
+		    struct flow **out, enum ft_dir *dirs);
+
+/* The reply-direction key of f. */
+void flow_reply(const struct flow *f, struct tuple *out);
+
+/* --- writers ----------------------------------------------------------- */
+
+void ft_lock(struct flowtable *ft);
+void ft_unlock(struct flowtable *ft);
+
+/* Under the lock: as ft_lookup(). */
+struct flow *ft_find_locked(struct flowtable *ft, const struct tuple *t,
+			    enum ft_dir *dir);
+
+/*
+ * Under the lock: add a flow with these keys (reply NULL: the reversed
+ * orig). Any other flow holding either key is stale (the kernel never
+ * has two entries sharing a tuple) and is removed first. When admit is
+ * set the caps apply: a full zone (or table) evicts or refuses per the
+ * zone's on_full. Returns the new flow, or NULL with errno ENOSPC (full,
+ * counted), E2BIG (chain past the cap, counted) or ENOMEM.
+ */
+struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
+			   const struct tuple *reply, bool admit);
+
+/* Under the lock: remove f; it stays readable until ft_reclaim(). */
+void ft_del_locked(struct flowtable *ft, struct flow *f);
+
+/*
+ * Under the lock: give f a different reply key. Readers may be on f's
+ * nodes, so f is replaced by a copy; returns the copy (NULL, ENOMEM:
+ * f was left as it was).
+ */
+struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
+				 const struct tuple *reply);
+
+/* Under the lock: f's flags change; keeps the unreplied list true. */
+void ft_set_flags_locked(struct flowtable *ft, struct flow *f,
+			 uint16_t flags);
+
+/* Caps; a zone without a cap has max_flows 0. */
+void ft_set_max_flows(struct flowtable *ft, uint32_t max_flows);
+void ft_set_zone_cap(struct flowtable *ft, uint16_t zone, uint32_t max_flows,
+		     enum ft_on_full on_full);
+
+/*
+ * Flows evicted since the last call (up to max), for the kernel's
+ * entries to be deleted. Takes the lock.
+ */
+size_t ft_take_victims(struct flowtable *ft, struct ft_victim *out,
+		       size_t max);
+
+/*
+ * The table's clock, in seconds, for flow ages; the caller advances it
+ * (the library reads no clock).
+ */
+void ft_set_clock(struct flowtable *ft, uint32_t now);
+
+/*
+ * Housekeeping, from one thread: move up to budget buckets of a running
+ * resize, and start a shrink that deletes alone would not. Returns
+ * whether a resize is still running.
+ */
+bool ft_maintain(struct flowtable *ft, uint32_t budget);
+/*
+ * Remove pending flows (never confirmed by conntrack) older than ttl
+ * seconds: their packet was dropped after our verdict. Returns how many.
+ */
+size_t ft_expire_pending(struct flowtable *ft, uint32_t ttl);
+/* Free what no reader can see any more: one grace period, none when
+ * there is nothing to free. */
+void ft_reclaim(struct flowtable *ft);
+
+/*
+ * Visit every flow once, holding the lock for a few hundred buckets at a
+ * time (no resize runs meanwhile); fn may call the _locked functions on
+ * f and nothing else of the table. Flows added during the walk may be
+ * missed. Stops early when fn returns false.
+ */
+void ft_walk(struct flowtable *ft, bool (*fn)(struct flow *f, void *arg),
+	     void *arg);
+
+/*
+ * A resync: ft_mark_round() starts a round, the caller marks each flow
+ * the kernel still has (flow_seen()), and ft_sweep() then removes every
+ * confirmed flow the round did not see (as ft_walk() does, a chunk per
+ * lock hold). Returns how many went. Pending flows are left to
+ * ft_expire_pending().
+ */
+uint8_t ft_mark_round(struct flowtable *ft);
+static inline void flow_seen(struct flow *f, uint8_t round)
+{
+	f->seen = round;
+}
+size_t ft_sweep(struct flowtable *ft);
+
+void ft_get_stats(struct flowtable *ft, struct ft_stats *st);
+/* Walk every chain; fills longest_chain and chains[]. */
+void ft_chain_stats(struct flowtable *ft, struct ft_stats *st);
+/* Zones with flows or a cap, ascending; returns how many (up to max). */
+size_t ft_zone_stats(struct flowtable *ft, struct ft_zone_stats *out,
+		     size_t max);
+
+#endif
