@@ -9,8 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include "control.h"
+#include "ctsync.h"
 #include "fcd.h"
+#include "flowfmt.h"
+#include "flowtable.h"
 #include "json.h"
 #include "queue.h"
 #include "ruleset.h"
@@ -146,6 +152,98 @@ static enum ctl_code cmd_reload(struct fcd *fcd, bool json, int argc,
 	return code;
 }
 
+static void table_stats(struct fcd *fcd, struct ft_stats *t)
+{
+	ft_get_stats(fcd->ft, t);
+	/* the main thread is the one that frees: no read lock needed */
+	ft_chain_stats(fcd->ft, t);
+}
+
+static void table_text(struct fcd *fcd, struct buf *out)
+{
+	struct ft_stats t;
+	int k;
+
+	table_stats(fcd, &t);
+	buf_printf(out, "table: flows %llu, buckets %llu, load %.3f, longest "
+		   "chain %u%s\n", (unsigned long long)t.flows,
+		   (unsigned long long)t.buckets, t.load, t.longest_chain,
+		   t.resizing ? ", resizing" : "");
+	buf_puts(out, "  chains by length:");
+	for (k = 0; k < FT_CHAIN_HIST; k++)
+		buf_printf(out, " %d%s:%llu", k, k == FT_CHAIN_HIST - 1 ? "+" : "",
+			   (unsigned long long)t.chains[k]);
+	buf_printf(out, "\n  inserts %llu, deletes %llu, dropped %llu, "
+		   "evicted %llu, swept %llu, pending expired %llu\n",
+		   (unsigned long long)t.inserts, (unsigned long long)t.deletes,
+		   (unsigned long long)t.dropped, (unsigned long long)t.evicted,
+		   (unsigned long long)t.swept,
+		   (unsigned long long)t.pending_expired);
+	buf_printf(out, "  resizes: grows %llu, shrinks %llu, rehashes %llu, "
+		   "nodes moved %llu; chain cap hits %llu, evictions not "
+		   "sent %llu\n", (unsigned long long)t.grows,
+		   (unsigned long long)t.shrinks,
+		   (unsigned long long)t.rehashes,
+		   (unsigned long long)t.resize_moves,
+		   (unsigned long long)t.chain_too_long,
+		   (unsigned long long)t.victims_lost);
+}
+
+static void table_json(struct fcd *fcd, struct json *j)
+{
+	struct ft_stats t;
+	int k;
+
+	table_stats(fcd, &t);
+	json_kv_uint(j, "flows", t.flows);
+	json_kv_uint(j, "buckets", t.buckets);
+	json_key(j, "load");
+	json_fixed(j, t.load, 4);
+	json_kv_uint(j, "longest_chain", t.longest_chain);
+	json_key(j, "chains");
+	json_arr_begin(j);
+	for (k = 0; k < FT_CHAIN_HIST; k++)
+		json_uint(j, t.chains[k]);
+	json_arr_end(j);
+	json_kv_uint(j, "inserts", t.inserts);
+	json_kv_uint(j, "deletes", t.deletes);
+	json_kv_uint(j, "dropped", t.dropped);
+	json_kv_uint(j, "evicted", t.evicted);
+	json_kv_uint(j, "grows", t.grows);
+	json_kv_uint(j, "shrinks", t.shrinks);
+	json_kv_uint(j, "rehashes", t.rehashes);
+	json_kv_uint(j, "resize_moves", t.resize_moves);
+	json_kv_bool(j, "resizing", t.resizing);
+	json_kv_uint(j, "chain_too_long", t.chain_too_long);
+	json_kv_uint(j, "victims_lost", t.victims_lost);
+	json_kv_uint(j, "pending_expired", t.pending_expired);
+	json_kv_uint(j, "swept", t.swept);
+}
+
+static void conntrack_text(struct fcd *fcd, struct buf *out)
+{
+	struct ctsync_stats c;
+
+	ctsync_get_stats(fcd->ctsync, &c);
+	buf_printf(out, "conntrack: events %llu (new %llu, update %llu, "
+		   "destroy %llu), lost: enobufs %llu, resyncs %llu\n",
+		   (unsigned long long)c.events, (unsigned long long)c.new,
+		   (unsigned long long)c.update, (unsigned long long)c.destroy,
+		   (unsigned long long)c.enobufs,
+		   (unsigned long long)c.resyncs);
+	buf_printf(out, "  dumps %llu (last %llu entries in %llu ms; first "
+		   "sync %llu ms), swept %llu, errors %llu, no memory %llu\n",
+		   (unsigned long long)c.dumps,
+		   (unsigned long long)c.dump_entries,
+		   (unsigned long long)c.last_dump_ms,
+		   (unsigned long long)c.sync_ms, (unsigned long long)c.swept,
+		   (unsigned long long)c.errors,
+		   (unsigned long long)c.no_memory);
+	buf_printf(out, "  evicted entries deleted %llu, delete errors %llu\n",
+		   (unsigned long long)c.deleted,
+		   (unsigned long long)c.delete_errors);
+}
+
 static void stats_text(struct fcd *fcd, struct buf *out)
 {
 	const struct config *cfg = fcd->cfg;
@@ -181,7 +279,13 @@ static void stats_text(struct fcd *fcd, struct buf *out)
 	for (k = 0; k < QF__MAX; k++)
 		buf_printf(out, " %s %s", queue_feature_name(k),
 			   queue_has_feature(fcd->queues, k) ? "yes" : "no");
-	buf_putc(out, '\n');
+	buf_printf(out, "\n  new flows: dropped (table full) %llu, already "
+		   "decided %llu, not cached %llu\n",
+		   (unsigned long long)st.table_full,
+		   (unsigned long long)st.already_decided,
+		   (unsigned long long)st.not_cached);
+	table_text(fcd, out);
+	conntrack_text(fcd, out);
 }
 
 static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
@@ -203,8 +307,160 @@ static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
 	json_obj_begin(&j);
 	queue_stats_json(fcd->queues, &j);
 	json_obj_end(&j);
+	json_key(&j, "table");
+	json_obj_begin(&j);
+	table_json(fcd, &j);
+	json_obj_end(&j);
+	json_key(&j, "conntrack");
+	json_obj_begin(&j);
+	ctsync_stats_json(fcd->ctsync, &j);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	buf_putc(out, '\n');
+	return CTL_OK;
+}
+
+/* "--zone N": 0..65535 */
+static int parse_zone(const char *s, int *zone)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535)
+		return -1;
+	*zone = (int)v;
+	return 0;
+}
+
+struct flows_walk {
+	struct json j;
+	struct buf *out;
+	bool json;
+	int zone;		/* -1: all */
+	uint64_t shown;
+};
+
+static bool show_flow(struct flow *f, void *arg)
+{
+	struct flows_walk *w = arg;
+
+	if (w->zone >= 0 && f->orig.zone != w->zone)
+		return true;
+	if (w->json)
+		flow_json(&w->j, f);
+	else
+		flow_text(w->out, f);
+	w->shown++;
+	return true;
+}
+
+static enum ctl_code cmd_flows(struct fcd *fcd, bool json, int argc,
+			       char *argv[], struct buf *out, struct buf *msg)
+{
+	struct flows_walk w = { .out = out, .json = json, .zone = -1 };
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--zone") && k + 1 < argc) {
+			if (parse_zone(argv[++k], &w.zone) < 0) {
+				buf_printf(msg, "flows: --zone takes a zone "
+					   "number 0..65535, not '%s'", argv[k]);
+				return CTL_USAGE;
+			}
+		} else {
+			buf_printf(msg, "flows: unexpected argument '%s' "
+				   "(flows [--zone N])", argv[k]);
+			return CTL_USAGE;
+		}
+	}
+	if (json) {
+		json_init(&w.j, out);
+		json_obj_begin(&w.j);
+		json_key(&w.j, "flows");
+		json_arr_begin(&w.j);
+	}
+	ft_walk(fcd->ft, show_flow, &w);
+	if (json) {
+		json_arr_end(&w.j);
+		json_obj_end(&w.j);
+		buf_putc(out, '\n');
+	} else {
+		buf_printf(out, "%llu flows\n", (unsigned long long)w.shown);
+	}
+	return CTL_OK;
+}
+
+static const char *zone_name(const struct config *cfg, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_zones; i++)
+		if (cfg->zones[i].id == id)
+			return cfg->zones[i].name;
+	return NULL;
+}
+
+static enum ctl_code cmd_zones(struct fcd *fcd, bool json, int argc,
+			       char *argv[], struct buf *out, struct buf *msg)
+{
+	struct ft_zone_stats *zs;
+	size_t i, n;
+	struct json j;
+
+	if (argc > 1) {
+		buf_printf(msg, "zones: unexpected argument '%s'", argv[1]);
+		return CTL_USAGE;
+	}
+	zs = calloc(65536, sizeof(*zs));
+	if (!zs) {
+		buf_puts(msg, "zones: out of memory");
+		return CTL_ERROR;
+	}
+	n = ft_zone_stats(fcd->ft, zs, 65536);
+	if (json) {
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "zones");
+		json_arr_begin(&j);
+	} else {
+		buf_printf(out, "%-6s %-16s %10s %10s %10s %-6s %10s %10s %10s\n",
+			   "zone", "name", "flows", "unreplied", "max", "full",
+			   "inserted", "dropped", "evicted");
+	}
+	for (i = 0; i < n; i++) {
+		const struct ft_zone_stats *z = &zs[i];
+		const char *name = zone_name(fcd->cfg, z->zone);
+		const char *full = z->on_full == FT_FULL_EVICT ? "evict" : "drop";
+
+		if (!json) {
+			buf_printf(out, "%-6u %-16s %10u %10u %10u %-6s %10llu "
+				   "%10llu %10llu\n", z->zone, name ? name : "-",
+				   z->flows, z->unreplied, z->max_flows, full,
+				   (unsigned long long)z->inserted,
+				   (unsigned long long)z->dropped,
+				   (unsigned long long)z->evicted);
+			continue;
+		}
+		json_obj_begin(&j);
+		json_kv_uint(&j, "zone", z->zone);
+		json_kv_str(&j, "name", name);
+		json_kv_uint(&j, "flows", z->flows);
+		json_kv_uint(&j, "unreplied", z->unreplied);
+		json_kv_uint(&j, "max_flows", z->max_flows);
+		json_kv_str(&j, "on_full", full);
+		json_kv_uint(&j, "inserted", z->inserted);
+		json_kv_uint(&j, "dropped", z->dropped);
+		json_kv_uint(&j, "evicted", z->evicted);
+		json_obj_end(&j);
+	}
+	if (json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		buf_putc(out, '\n');
+	}
+	free(zs);
 	return CTL_OK;
 }
 
@@ -219,9 +475,9 @@ static enum ctl_code cmd_pending(struct fcd *fcd, bool json, int argc,
 static const struct cmd cmds[] = {
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
-	{ "flows", cmd_pending },
+	{ "flows", cmd_flows },
 	{ "stats", cmd_stats },
-	{ "zones", cmd_pending },
+	{ "zones", cmd_zones },
 	{ "routes", cmd_pending },
 	{ "sids", cmd_pending },
 	{ "flush", cmd_pending },

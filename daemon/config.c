@@ -513,6 +513,24 @@ static void read_table(struct cfx *x, const config_setting_t *root,
 	GET_UINT(x, g, "max_flows", 1, 1 << 28, c->table.max_flows);
 }
 
+static void read_conntrack(struct cfx *x, const config_setting_t *root,
+			   struct config *c)
+{
+	static const char *const keys[] = {
+		"rcvbuf", "reliable", "resync_interval", "pending_ttl", NULL
+	};
+	const config_setting_t *g;
+
+	if (get_group(x, root, "conntrack", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	GET_UINT(x, g, "rcvbuf", 4096, 1u << 30, c->conntrack.rcvbuf);
+	get_bool(x, g, "reliable", &c->conntrack.reliable);
+	GET_UINT(x, g, "resync_interval", 0, 86400,
+		 c->conntrack.resync_interval);
+	GET_UINT(x, g, "pending_ttl", 1, 3600, c->conntrack.pending_ttl);
+}
+
 static const char *const on_full_names[] = { "evict", "drop", NULL };
 
 static void read_zone(struct cfx *x, const config_setting_t *z,
@@ -904,6 +922,9 @@ static void config_defaults(struct config *c)
 	c->ruleset.managed = true;
 	c->ruleset.keep_on_exit = true;
 	c->table.max_flows = 1048576;
+	c->conntrack.rcvbuf = 64u << 20;
+	c->conntrack.resync_interval = 300;
+	c->conntrack.pending_ttl = 30;
 	c->routes.cache = ROUTE_CACHE_LPM;
 }
 
@@ -911,8 +932,8 @@ int config_load(const char *path, struct config **ret,
 		struct config_errors *errs)
 {
 	static const char *const keys[] = {
-		"queues", "marks", "ruleset", "table", "zones", "policy",
-		"routes", "control", "metrics", NULL
+		"queues", "marks", "ruleset", "table", "conntrack", "zones",
+		"policy", "routes", "control", "metrics", NULL
 	};
 	struct cfx x = { .file = path, .errs = errs };
 	const config_setting_t *root;
@@ -960,6 +981,7 @@ int config_load(const char *path, struct config **ret,
 	read_marks(&x, root, c);
 	read_ruleset(&x, root, c);
 	read_table(&x, root, c);
+	read_conntrack(&x, root, c);
 	read_zones(&x, root, c);
 	read_policy(&x, root, c);
 	read_routes(&x, root, c);
@@ -1140,6 +1162,10 @@ void config_dump(const struct config *c, struct buf *out)
 		   c->ruleset.managed ? "true" : "false",
 		   c->ruleset.keep_on_exit ? "true" : "false");
 	buf_printf(out, "table = { max_flows = %u; };\n", c->table.max_flows);
+	buf_printf(out, "conntrack = { rcvbuf = %u; reliable = %s; "
+		   "resync_interval = %u; pending_ttl = %u; };\n",
+		   c->conntrack.rcvbuf, c->conntrack.reliable ? "true" : "false",
+		   c->conntrack.resync_interval, c->conntrack.pending_ttl);
 	buf_puts(out, "zones = (");
 	for (i = 0; i < c->n_zones; i++) {
 		const struct zone_conf *z = &c->zones[i];

@@ -53,6 +53,13 @@ struct config {
 		uint32_t max_flows;
 	} table;
 
+	struct {
+		uint32_t rcvbuf;	/* event socket receive buffer, bytes */
+		bool reliable;		/* NETLINK_BROADCAST_ERROR + NO_ENOBUFS */
+		uint32_t resync_interval; /* s; reconcile dump-learnt flows */
+		uint32_t pending_ttl;	/* s a queued flow may wait for NEW */
+	} conntrack;
+
 	size_t n_zones;
 	struct zone_conf *zones;
 

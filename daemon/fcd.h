@@ -15,6 +15,8 @@
 #include "loop.h"
 
 struct control;
+struct ctsync;
+struct flowtable;
 struct queues;
 struct ruleset;
 
@@ -37,10 +39,13 @@ struct fcd {
 	} reload;
 
 	struct control *control;
+	struct flowtable *ft;		/* shared with the queue workers */
+	struct ctsync *ctsync;
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;
 	struct loop_source tick;	/* once a second: housekeeping */
+	uint64_t last_expire;		/* pending flows last expired, ns */
 	struct loop_source watchdog;
 };
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +24,9 @@
 #include <urcu/urcu-memb.h>
 
 #include "control.h"
+#include "ctsync.h"
 #include "fcd.h"
+#include "flowtable.h"
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
@@ -262,6 +265,75 @@ static int ruleset_follow(struct fcd *fcd, const struct config *cfg)
 	return err;
 }
 
+static void random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fatal(errno, "getrandom");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static enum ft_on_full ft_on_full(enum on_full f)
+{
+	return f == ON_FULL_EVICT ? FT_FULL_EVICT : FT_FULL_DROP;
+}
+
+/* The caps of cfg, replacing those of old (NULL at start). */
+static void table_caps(struct fcd *fcd, const struct config *old,
+		       const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; old && i < old->n_zones; i++)
+		ft_set_zone_cap(fcd->ft, old->zones[i].id, 0, FT_FULL_DROP);
+	for (i = 0; i < cfg->n_zones; i++)
+		ft_set_zone_cap(fcd->ft, cfg->zones[i].id,
+				cfg->zones[i].max_flows,
+				ft_on_full(cfg->zones[i].on_full));
+	ft_set_max_flows(fcd->ft, cfg->table.max_flows);
+}
+
+static void table_open(struct fcd *fcd)
+{
+	struct ft_params p = {
+		.random = random_bytes,
+		.synchronize = urcu_memb_synchronize_rcu,
+	};
+
+	fcd->ft = ft_new(&p);
+	if (!fcd->ft)
+		fatal(ENOMEM, "flow table");
+	table_caps(fcd, NULL, fcd->cfg);
+}
+
+/*
+ * Once a second: the table's clock, resize steps (a lock hold per 1024
+ * buckets, so workers wait no longer than that), pending flows that
+ * never got their NEW event, and memory no reader can see any more.
+ */
+static void table_tick(struct fcd *fcd, uint64_t now)
+{
+	uint32_t ttl = fcd->cfg->conntrack.pending_ttl;
+	int i;
+
+	ft_set_clock(fcd->ft, (uint32_t)(now / 1000000000ull));
+	for (i = 0; i < 64 && ft_maintain(fcd->ft, 1024); i++)
+		;
+	if (now - fcd->last_expire >= ttl * 1000000000ull / 2) {
+		ft_expire_pending(fcd->ft, ttl);
+		fcd->last_expire = now;
+	}
+	ft_reclaim(fcd->ft);
+}
+
 int fcd_reload(struct fcd *fcd, struct buf *errors)
 {
 	struct config_errors errs;
@@ -307,6 +379,8 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 	}
 	old = fcd->cfg;
 	cfg->generation = ++fcd->generation;
+	table_caps(fcd, old, cfg);
+	ctsync_configure(fcd->ctsync, cfg);
 	rcu_assign_pointer(fcd->cfg, cfg);
 	/* every worker is past the old config before it goes */
 	urcu_memb_synchronize_rcu();
@@ -357,6 +431,8 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 
 	loop_timerfd_ack(src->fd);
 	control_tick(fcd->control, now);
+	ctsync_tick(fcd->ctsync, now);
+	table_tick(fcd, now);
 }
 
 static void on_watchdog(struct loop_source *src, uint32_t events,
@@ -492,6 +568,12 @@ int main(int argc, char *argv[])
 	if (err < 0)
 		fatal(err, "cannot open the control socket %s",
 		      fcd.cfg->control.socket);
+	table_open(&fcd);
+	/* subscribed before the queues run, so no NEW event of a flow they
+	 * see is missed */
+	err = ctsync_open(&fcd, &fcd.ctsync);
+	if (err < 0)
+		fatal(err, "cannot follow conntrack");
 	err = queue_open(&fcd, &fcd.queues);
 	if (err < 0)
 		fatal(err, "cannot listen on queues %u-%u",
@@ -501,6 +583,11 @@ int main(int argc, char *argv[])
 	err = ruleset_follow(&fcd, fcd.cfg);
 	if (err < 0)
 		fatal(err, "cannot install the managed ruleset");
+	/* the dump comes once the queues answer, so flows are decided
+	 * (and merge into what the dump brings) while it runs */
+	err = ctsync_start(fcd.ctsync);
+	if (err < 0)
+		fatal(err, "cannot dump the conntrack table");
 	err = open_timer(&fcd, &fcd.tick, TICK_NS, on_tick);
 	if (err < 0)
 		fatal(err, "timerfd");
@@ -528,6 +615,8 @@ int main(int argc, char *argv[])
 		log_info("ruleset: tables ip/ip6 %s removed", RULESET_TABLE);
 	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
+	ctsync_close(fcd.ctsync);
+	ft_free(fcd.ft);
 	control_close(fcd.control);
 	loop_close(&fcd.loop);
 	config_free(fcd.cfg);

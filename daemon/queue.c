@@ -43,6 +43,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "fcd.h"
+#include "flowtable.h"
 #include "log.h"
 #include "policy.h"
 #include "queue.h"
@@ -383,6 +384,47 @@ static void worker_warn(struct worker *w, uint64_t now, const char *what,
 	log_warn(err, "queue %u: %s", w->num, what);
 }
 
+static void flow_count_packet(struct flow *f)
+{
+	uint16_t n = CMM_LOAD_SHARED(f->queued_packets);
+
+	/* racy between workers, and only a statistic */
+	if (n < UINT16_MAX)
+		CMM_STORE_SHARED(f->queued_packets, (uint16_t)(n + 1));
+}
+
+/*
+ * The first packet of a flow the table does not have: enter it, pending
+ * until conntrack's NEW event confirms it, with the mark it is about to
+ * get. Returns false when the zone (or the table) is full and refuses
+ * it: the packet is dropped, as the zone's on_full = "drop" says. A flow
+ * that cannot be entered for any other reason (no memory, a chain at its
+ * cap) is decided all the same, just not cached.
+ */
+static bool flow_admit(struct worker *w, struct flowtable *ft,
+		       const struct tuple *t, uint32_t mark)
+{
+	struct flow *f;
+	bool ok = true;
+
+	ft_lock(ft);
+	f = ft_find_locked(ft, t, NULL);
+	if (!f) {
+		f = ft_add_locked(ft, t, NULL, true);
+		if (!f && errno == ENOSPC)
+			ok = false;
+		else if (!f)
+			STAT_INC(w, not_cached);
+	}
+	if (f) {
+		CMM_STORE_SHARED(f->mark, mark);
+		CMM_STORE_SHARED(f->queued_packets, 1);
+		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED);
+	}
+	ft_unlock(ft);
+	return ok;
+}
+
 static void worker_packet(struct worker *w, const struct config *cfg,
 			  const struct nlmsghdr *nlh)
 {
@@ -395,7 +437,10 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	enum pkt_err perr;
 	const uint8_t *data;
 	uint32_t id, caplen, wire_len, mark = 0, newmark;
+	struct flowtable *ft = w->q->fcd->ft;
+	struct flow *f;
 	uint16_t ctzone;
+	bool keyed;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
@@ -451,6 +496,24 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		pi.tuple.zone = zone ? zone->id : 0;
 	}
 
+	/* ICMP errors and fragments say nothing about a flow of their own */
+	keyed = !pi.icmp_error && !pi.fragment;
+	f = keyed ? ft_lookup(ft, &pi.tuple, NULL) : NULL;
+	if (f) {
+		flow_count_packet(f);
+		if (CMM_LOAD_SHARED(f->flags) & FLOW_DECIDED) {
+			/* decided before (by us before a restart, or a
+			 * packet that raced its flow's first verdict):
+			 * the same answer, not a second decision */
+			newmark = (mark & ~cfg->marks.mask) |
+				  (CMM_LOAD_SHARED(f->mark) & cfg->marks.mask);
+			worker_decide(w, id, NF_ACCEPT, true, newmark);
+			STAT_INC(w, accepted);
+			STAT_INC(w, already_decided);
+			return;
+		}
+	}
+
 	rule = policy_eval(cfg->rules, cfg->n_rules, &pi.tuple, &where);
 	if (rule && rule->verdict == VERDICT_DROP) {
 		worker_decide(w, id, NF_DROP, false, 0);
@@ -460,6 +523,12 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	/* only the bits of marks.mask are ours; the rest pass unchanged */
 	newmark = (mark & ~cfg->marks.mask) | cfg->marks.decided |
 		  (rule && (rule->has & RULE_HAS_MARK) ? rule->mark : 0);
+	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark)) {
+		worker_decide(w, id, NF_DROP, false, 0);
+		STAT_INC(w, dropped);
+		STAT_INC(w, table_full);
+		return;
+	}
 	worker_decide(w, id, NF_ACCEPT, true, newmark);
 	STAT_INC(w, accepted);
 	STAT_INC(w, decided);
@@ -751,6 +820,9 @@ void queue_stats_json(const struct queues *q, struct json *j)
 		json_kv_uint(j, pkt_err_name(k), s.bad[k]);
 	json_obj_end(j);
 	json_kv_uint(j, "no_payload", s.no_payload);
+	json_kv_uint(j, "table_full", s.table_full);
+	json_kv_uint(j, "already_decided", s.already_decided);
+	json_kv_uint(j, "not_cached", s.not_cached);
 	json_kv_uint(j, "enobufs", s.enobufs);
 	json_kv_uint(j, "id_gaps", s.id_gaps);
 	json_kv_uint(j, "recv_truncated", s.recv_truncated);

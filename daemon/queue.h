@@ -44,6 +44,10 @@ struct queue_stats {
 	uint64_t batch_verdicts;	/* NFQNL_MSG_VERDICT_BATCH messages, each
 					 * answering a run of equal decisions */
 	uint64_t verdict_errors;	/* verdicts the kernel refused */
+	uint64_t table_full;		/* new flows dropped: zone or table full */
+	uint64_t already_decided;	/* packets of flows decided before */
+	uint64_t not_cached;		/* decided, but not entered: no memory
+					 * or a chain at its cap */
 };
 
 /*

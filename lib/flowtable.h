@@ -3,20 +3,24 @@
  * The flow table: every flow reachable from its original and its reply
  * tuple (zone included), per-zone and global caps, online resize.
  *
- * Concurrency. Lookups run under a userspace-RCU read lock and never
- * block or retry; every change (insert, update, delete, a resize step)
- * happens under one writer mutex. Writers are the queue workers (one
- * insert per new flow) and the conntrack mirror (one change per event):
- * each holds the mutex for a few hundred nanoseconds, and a resize never
- * holds it longer than a step of a few buckets. liburcu is used because
- * its read side costs nothing on the packet path, its grace periods are
- * proven (it is the design the kernel's RCU has), and it lets memory be
- * freed without reference counts: a removed flow stays readable until
- * every reader that could have found it is gone (ft_reclaim()).
+ * Concurrency. Lookups run under an RCU read lock (the daemon's is
+ * liburcu's) and never block or retry; every change (insert, update,
+ * delete, a resize step) happens under one writer mutex. Writers are the
+ * queue workers (one insert per new flow) and the conntrack mirror (one
+ * change per event): each holds the mutex for a few hundred nanoseconds,
+ * and a resize never holds it longer than a step of a few buckets. RCU
+ * because its read side costs nothing on the packet path, its grace
+ * periods are proven (liburcu is the kernel's design in userspace), and
+ * memory is freed without reference counts: a removed flow stays
+ * readable until every reader that could have found it is gone
+ * (ft_reclaim()). The library itself needs only the grace period, which
+ * comes in through ft_params, so its tests can use one ThreadSanitizer
+ * understands.
  *
- * Resize. Buckets hold singly linked chains of nodes, two per flow. A
- * resize (grow when the average chain passes 1, shrink below 1/4, or
- * rehash at the same size with a new secret when one chain grows long)
+ * Resize. Buckets hold singly linked chains of nodes: one per flow, two
+ * when NAT makes the reply key more than the reversed orig key. A resize
+ * (grow past half a node per bucket, shrink below an eighth, or rehash
+ * at the same size with a new secret when one chain grows long)
  * allocates the new bucket array and then moves the old buckets over,
  * a few per write and more from ft_maintain(). A bucket is emptied from
  * its tail: the node moved keeps no successor in the old chain, so a
@@ -67,7 +71,8 @@ struct flow_ext;
 
 /*
  * 96 bytes, 32-byte aligned: a chain pointer's low bits tell which of
- * the two nodes it points at, so a node needs no back pointer. Fields
+ * the two nodes it points at, so a node needs no back pointer. node[1]
+ * is linked only for NAT flows. Fields
  * other than the nodes and tuples change only under the writer mutex;
  * readers see each one whole (they are at most word sized).
  */

@@ -91,6 +91,13 @@ void json_uint(struct json *j, uint64_t v)
 	buf_printf(j->out, "%" PRIu64, v);
 }
 
+/* Fixed notation: JSON has no NaN or infinity, and we print neither. */
+void json_fixed(struct json *j, double v, int decimals)
+{
+	json_sep(j);
+	buf_printf(j->out, "%.*f", decimals, v);
+}
+
 void json_bool(struct json *j, bool v)
 {
 	json_sep(j);

@@ -26,7 +26,7 @@ ctl status extra >/dev/null 2>"$T/extra.err"
 check "status with a stray argument: exit 2" [ $? -eq 2 ]
 check "help exits 0" eval '"$FCCTL" --help | grep -q "^Usage: flowcachectl"'
 
-for cmd in flows zones routes sids flush; do
+for cmd in routes sids flush; do
 	ctl "$cmd" >/dev/null 2>"$T/pending.err"
 	rc=$?
 	check "$cmd: not yet implemented, exit 1" \
@@ -34,6 +34,15 @@ for cmd in flows zones routes sids flush; do
 done
 
 check "stats answers" eval 'ctl stats | grep -q "^queues 0-0: packets"'
+ctl flows --zone 70000 >/dev/null 2>"$T/zone.err"
+check "flows --zone out of range: exit 2, says why" \
+	eval "[ $? -eq 2 ] && grep -q 'zone number 0..65535' '$T/zone.err'"
+ctl --json flows --zone 10 >"$T/flows.json"
+check "flows --json is one document with a flows list" \
+	[ "$(json_get "$T/flows.json" 'type(d["flows"]).__name__')" = list ]
+ctl --json zones >"$T/zones.json"
+check "zones --json lists the configured zone and its cap" \
+	[ "$(json_get "$T/zones.json" '[z["max_flows"] for z in d["zones"] if z["zone"] == 10][0]')" = 262144 ]
 ctl --json stats >"$T/stats.json"
 check "stats --json has the queue counters" \
 	[ "$(json_get "$T/stats.json" 'd["queues"]["verdict_errors"]')" = 0 ]

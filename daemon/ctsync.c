@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The conntrack mirror (see ctsync.h). Two netlink sockets: one bound to
+ * the event groups, read from the main loop; one for requests (dumps,
+ * deletes), used synchronously. libnetfilter_conntrack parses the
+ * messages and builds the deletes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <urcu/system.h>
+
+#include "ctsync.h"
+#include "fcd.h"
+#include "flowtable.h"
+#include "log.h"
+
+/* A dump answer comes in skbs of up to 32 KiB; events one per message. */
+#define CT_BUF_SIZE	(64 * 1024)
+/* Event receives per loop wake-up, so the loop stays responsive. */
+#define CT_EVENT_BUDGET	256
+#define CT_VICTIMS	256
+
+struct ctsync {
+	struct fcd *fcd;
+	struct flowtable *ft;
+	struct mnl_socket *ev;		/* events */
+	struct mnl_socket *req;		/* dumps and deletes */
+	unsigned int req_portid;
+	uint32_t seq;
+	struct loop_source ev_src;
+	bool in_loop;
+
+	bool dumping;			/* a dump's entries are being applied */
+	uint8_t round;			/* of the resync running */
+	bool resync_due;		/* events were lost */
+	uint64_t last_dump;		/* monotonic ns */
+	uint32_t rcvbuf;		/* applied */
+	bool reliable;			/* applied */
+	struct ctsync_stats st;
+	uint8_t buf[CT_BUF_SIZE];
+};
+
+static uint64_t ms_since(uint64_t start)
+{
+	return (loop_now() - start) / 1000000;
+}
+
+/* --- from conntrack's words to ours ------------------------------------- */
+
+static bool has(const struct nf_conntrack *ct, enum nf_conntrack_attr a)
+{
+	return nfct_attr_is_set(ct, a) > 0;
+}
+
+/*
+ * The flow key of one direction of ct. ICMP echo carries its id in both
+ * ports, as lib/pkt.c keys the packets. Returns false for a family we
+ * do not keep.
+ */
+static bool ct_tuple(const struct nf_conntrack *ct, bool reply,
+		     struct tuple *t)
+{
+	const enum nf_conntrack_attr
+		l3 = reply ? ATTR_REPL_L3PROTO : ATTR_ORIG_L3PROTO,
+		l4 = reply ? ATTR_REPL_L4PROTO : ATTR_ORIG_L4PROTO,
+		s4 = reply ? ATTR_REPL_IPV4_SRC : ATTR_ORIG_IPV4_SRC,
+		d4 = reply ? ATTR_REPL_IPV4_DST : ATTR_ORIG_IPV4_DST,
+		s6 = reply ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC,
+		d6 = reply ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST,
+		sp = reply ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC,
+		dp = reply ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST;
+
+	memset(t, 0, sizeof(*t));
+	if (!has(ct, l3) || !has(ct, l4))
+		return false;
+	t->family = nfct_get_attr_u8(ct, l3);
+	t->proto = nfct_get_attr_u8(ct, l4);
+	if (t->family == AF_INET && has(ct, s4) && has(ct, d4)) {
+		t->src.v4.s_addr = nfct_get_attr_u32(ct, s4);
+		t->dst.v4.s_addr = nfct_get_attr_u32(ct, d4);
+	} else if (t->family == AF_INET6 && has(ct, s6) && has(ct, d6)) {
+		memcpy(&t->src.v6, nfct_get_attr(ct, s6), sizeof(t->src.v6));
+		memcpy(&t->dst.v6, nfct_get_attr(ct, d6), sizeof(t->dst.v6));
+	} else {
+		return false;
+	}
+	if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6) {
+		if (has(ct, ATTR_ICMP_ID))
+			t->sport = t->dport = ntohs(nfct_get_attr_u16(ct,
+							ATTR_ICMP_ID));
+	} else if (has(ct, sp) && has(ct, dp)) {
+		t->sport = ntohs(nfct_get_attr_u16(ct, sp));
+		t->dport = ntohs(nfct_get_attr_u16(ct, dp));
+	}
+	if (has(ct, ATTR_ZONE))
+		t->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	return true;
+}
+
+static uint16_t ct_flags(const struct nf_conntrack *ct, uint32_t decided,
+			 uint32_t mark)
+{
+	uint32_t status = has(ct, ATTR_STATUS) ?
+			  nfct_get_attr_u32(ct, ATTR_STATUS) : 0;
+	uint16_t flags = FLOW_CONFIRMED;
+
+	if (status & IPS_SEEN_REPLY)
+		flags |= FLOW_SEEN_REPLY;
+	if (status & IPS_ASSURED)
+		flags |= FLOW_ASSURED;
+	if (mark & decided)
+		flags |= FLOW_DECIDED;
+	return flags;
+}
+
+/* --- applying one entry ------------------------------------------------------ */
+
+enum ct_kind { CT_DUMPED, CT_NEW, CT_UPDATE, CT_DESTROY };
+
+static void apply_destroy(struct ctsync *cs, const struct tuple *orig,
+			  uint32_t id)
+{
+	enum ft_dir dir;
+	struct flow *f;
+
+	ft_lock(cs->ft);
+	f = ft_find_locked(cs->ft, orig, &dir);
+	/* only the incarnation this event is about */
+	if (f && dir == FT_ORIG &&
+	    (f->ct_id == id || !(f->flags & FLOW_CONFIRMED)))
+		ft_del_locked(cs->ft, f);
+	ft_unlock(cs->ft);
+}
+
+/*
+ * Create or refresh the flow of a NEW or UPDATE event or a dumped entry.
+ * The flow a queued packet created before conntrack confirmed it is the
+ * same flow: it is completed, not duplicated. A flow found only by its
+ * reply key, or holding another ct id, is a stale one the kernel no
+ * longer has; ft_add_locked() replaces it.
+ */
+static void apply_entry(struct ctsync *cs, const struct nf_conntrack *ct,
+			const struct tuple *orig, const struct tuple *reply,
+			enum ct_kind kind)
+{
+	uint32_t decided = cs->fcd->cfg->marks.decided;
+	uint32_t id = has(ct, ATTR_ID) ? nfct_get_attr_u32(ct, ATTR_ID) : 0;
+	uint32_t mark = has(ct, ATTR_MARK) ? nfct_get_attr_u32(ct, ATTR_MARK) : 0;
+	uint16_t flags;
+	struct tuple have;
+	enum ft_dir dir;
+	struct flow *f;
+
+	ft_lock(cs->ft);
+	f = ft_find_locked(cs->ft, orig, &dir);
+	if (f && (dir != FT_ORIG ||
+		  ((f->flags & FLOW_CONFIRMED) && f->ct_id != id)))
+		f = NULL;
+	if (f) {
+		flow_reply(f, &have);
+		if (memcmp(&have, reply, sizeof(have)) != 0)
+			f = ft_set_reply_locked(cs->ft, f, reply);
+	} else {
+		f = ft_add_locked(cs->ft, orig, reply, false);
+		if (f && kind == CT_DUMPED)
+			f->flags |= FLOW_FROM_DUMP;
+	}
+	if (!f) {
+		cs->st.no_memory++;
+		ft_unlock(cs->ft);
+		return;
+	}
+	flags = ct_flags(ct, decided, mark) |
+		(f->flags & (FLOW_QUEUED | FLOW_FROM_DUMP));
+	if (kind != CT_DUMPED)
+		flags &= (uint16_t)~FLOW_FROM_DUMP;
+	CMM_STORE_SHARED(f->ct_id, id);
+	CMM_STORE_SHARED(f->mark, mark);
+	if (has(ct, ATTR_TCP_STATE))
+		CMM_STORE_SHARED(f->tcp_state, nfct_get_attr_u8(ct, ATTR_TCP_STATE));
+	ft_set_flags_locked(cs->ft, f, flags);
+	if (kind == CT_DUMPED)
+		flow_seen(f, cs->round);
+	ft_unlock(cs->ft);
+}
+
+/*
+ * One object per message: parsing may allocate (labels, helper names)
+ * into it, and only nfct_destroy() knows what to free.
+ */
+static int on_message(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctsync *cs = data;
+	struct tuple orig, reply;
+	struct nf_conntrack *ct;
+	enum ct_kind kind;
+
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case IPCTNL_MSG_CT_NEW:
+		kind = cs->dumping ? CT_DUMPED :
+		       (nlh->nlmsg_flags & NLM_F_CREATE) ? CT_NEW : CT_UPDATE;
+		break;
+	case IPCTNL_MSG_CT_DELETE:
+		kind = CT_DESTROY;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	ct = nfct_new();
+	if (!ct) {
+		cs->st.no_memory++;
+		return MNL_CB_OK;
+	}
+	if (nfct_nlmsg_parse(nlh, ct) < 0 ||
+	    !ct_tuple(ct, false, &orig) || !ct_tuple(ct, true, &reply)) {
+		cs->st.errors++;
+		nfct_destroy(ct);
+		return MNL_CB_OK;
+	}
+	reply.zone = orig.zone;
+	switch (kind) {
+	case CT_DUMPED:
+		cs->st.dump_entries++;
+		break;
+	case CT_NEW:
+		cs->st.new++;
+		break;
+	case CT_UPDATE:
+		cs->st.update++;
+		break;
+	case CT_DESTROY:
+		cs->st.destroy++;
+		break;
+	}
+	if (kind != CT_DUMPED)
+		cs->st.events++;
+	if (kind == CT_DESTROY)
+		apply_destroy(cs, &orig, has(ct, ATTR_ID) ?
+			      nfct_get_attr_u32(ct, ATTR_ID) : 0);
+	else
+		apply_entry(cs, ct, &orig, &reply, kind);
+	nfct_destroy(ct);
+	return MNL_CB_OK;
+}
+
+/* --- requests: dumps and deletes ------------------------------------------- */
+
+static struct nlmsghdr *request(struct ctsync *cs, void *buf, uint16_t type,
+				uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++cs->seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+/*
+ * Answers on the request socket that are not the dump's: errors of
+ * deletes sent earlier without waiting (the entry may have gone
+ * meanwhile, ENOENT, which is what we wanted anyway).
+ */
+static void stray_answer(struct ctsync *cs, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return;
+	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error && e->error != -ENOENT)
+		cs->st.delete_errors++;
+}
+
+/*
+ * Read the answers to request seq until its end, feeding entries to
+ * on_message(). Returns 0, or -errno (a dump cut short: EINTR is
+ * retried; ENOBUFS on the request socket means the dump itself lost
+ * messages and must be done again).
+ */
+static int read_answers(struct ctsync *cs, uint32_t seq)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(cs->req, cs->buf, sizeof(cs->buf));
+		const struct nlmsghdr *nlh;
+		int len;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)cs->buf;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq) {
+				stray_answer(cs, nlh);
+				continue;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e =
+					mnl_nlmsg_get_payload(nlh);
+
+				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+					return -EBADMSG;
+				if (e->error)
+					return e->error;
+				continue;
+			}
+			on_message(nlh, cs);
+		}
+		if (len > 0)
+			cs->st.errors++;	/* a message cut short */
+	}
+}
+
+/* Dump the whole table (every family, every zone) into the flow table. */
+static int dump(struct ctsync *cs)
+{
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint64_t start = loop_now();
+	int err, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		nlh = request(cs, req, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+		if (mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
+			return -errno;
+		cs->st.dump_entries = 0;
+		cs->dumping = true;
+		err = read_answers(cs, nlh->nlmsg_seq);
+		cs->dumping = false;
+		if (err != -ENOBUFS && err != -EINTR)
+			break;
+		log_warn(err, "conntrack dump cut short, dumping again");
+	}
+	cs->st.dumps++;
+	cs->st.last_dump_ms = ms_since(start);
+	cs->last_dump = loop_now();
+	return err;
+}
+
+/*
+ * Dump again and sweep what the dump did not show. Pending flows (their
+ * packet queued, conntrack not yet confirmed) are left alone.
+ */
+static void resync(struct ctsync *cs, const char *why)
+{
+	size_t swept;
+	int err;
+
+	cs->resync_due = false;
+	cs->st.resyncs++;
+	cs->round = ft_mark_round(cs->ft);
+	err = dump(cs);
+	if (err < 0) {
+		log_warn(err, "conntrack resync (%s): dump failed, nothing "
+			 "swept; trying again in a second", why);
+		cs->resync_due = true;
+		return;
+	}
+	swept = ft_sweep(cs->ft);
+	cs->st.swept += swept;
+	log_info("conntrack resync (%s): %llu entries in %llu ms, %zu stale "
+		 "flows removed", why, (unsigned long long)cs->st.dump_entries,
+		 (unsigned long long)cs->st.last_dump_ms, swept);
+}
+
+/* Ask the kernel to delete the entry of an evicted flow; no wait. */
+static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
+{
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	const struct tuple *t = &v->orig;
+	struct nf_conntrack *ct = nfct_new();
+	struct nlmsghdr *nlh;
+
+	if (!ct) {
+		cs->st.delete_errors++;
+		return;
+	}
+	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, t->family);
+	if (t->family == AF_INET) {
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, t->src.v4.s_addr);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, t->dst.v4.s_addr);
+	} else {
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, &t->src.v6);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, &t->dst.v6);
+	}
+	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, t->proto);
+	if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6) {
+		/* only echo flows carry an id; the request is the orig */
+		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE,
+				 t->proto == IPPROTO_ICMP ? 8 : 128);
+		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, 0);
+		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(t->sport));
+	} else {
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(t->sport));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(t->dport));
+	}
+	nfct_set_attr_u16(ct, ATTR_ZONE, t->zone);
+	if (v->ct_id)
+		nfct_set_attr_u32(ct, ATTR_ID, v->ct_id);
+
+	nlh = request(cs, req, IPCTNL_MSG_CT_DELETE, 0);
+	if (nfct_nlmsg_build(nlh, ct) < 0 ||
+	    mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
+		cs->st.delete_errors++;
+	else
+		cs->st.deleted++;
+	nfct_destroy(ct);
+}
+
+static void delete_victims(struct ctsync *cs)
+{
+	struct ft_victim v[CT_VICTIMS];
+	size_t i, n;
+
+	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0)
+		for (i = 0; i < n; i++)
+			delete_entry(cs, &v[i]);
+}
+
+/* --- events ------------------------------------------------------------------ */
+
+static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
+{
+	struct ctsync *cs = src->data;
+	int i;
+
+	for (i = 0; i < CT_EVENT_BUDGET; i++) {
+		ssize_t n = recv(mnl_socket_get_fd(cs->ev), cs->buf,
+				 sizeof(cs->buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* the kernel dropped events for us; the ones
+				 * still queued after this are good */
+				cs->st.enobufs++;
+				cs->resync_due = true;
+				continue;
+			}
+			if (errno != EAGAIN)
+				log_warn(errno, "reading conntrack events");
+			break;
+		}
+		if (mnl_cb_run(cs->buf, (size_t)n, 0, 0, on_message, cs) < 0)
+			cs->st.errors++;
+	}
+	delete_victims(cs);
+	/* at most one loss resync a second: under an event storm that
+	 * outruns us, dumping back to back would starve everything else */
+	if (cs->resync_due && now - cs->last_dump >= 1000000000ull)
+		resync(cs, "events lost");
+}
+
+static int set_int_opt(struct mnl_socket *nl, int level, int opt, int v)
+{
+	return setsockopt(mnl_socket_get_fd(nl), level, opt, &v, sizeof(v));
+}
+
+void ctsync_configure(struct ctsync *cs, const struct config *cfg)
+{
+	int fd = mnl_socket_get_fd(cs->ev), v = (int)cfg->conntrack.rcvbuf;
+
+	if (cs->rcvbuf != cfg->conntrack.rcvbuf) {
+		/* FORCE: past net.core.rmem_max, as we have CAP_NET_ADMIN */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+			log_warn(errno, "conntrack events: receive buffer of "
+				 "%d bytes", v);
+		cs->rcvbuf = cfg->conntrack.rcvbuf;
+	}
+	if (cs->reliable != cfg->conntrack.reliable) {
+		v = cfg->conntrack.reliable;
+		if (set_int_opt(cs->ev, SOL_NETLINK, NETLINK_BROADCAST_ERROR, v) < 0 ||
+		    set_int_opt(cs->ev, SOL_NETLINK, NETLINK_NO_ENOBUFS, v) < 0)
+			log_warn(errno, "conntrack events: reliable delivery %s",
+				 v ? "on" : "off");
+		cs->reliable = cfg->conntrack.reliable;
+	}
+}
+
+int ctsync_open(struct fcd *fcd, struct ctsync **ret)
+{
+	struct ctsync *cs = calloc(1, sizeof(*cs));
+	int err;
+
+	if (!cs)
+		return -ENOMEM;
+	cs->fcd = fcd;
+	cs->ft = fcd->ft;
+	cs->ev = mnl_socket_open(NETLINK_NETFILTER);
+	cs->req = mnl_socket_open(NETLINK_NETFILTER);
+	if (!cs->ev || !cs->req) {
+		err = -errno;
+		log_warn(err, "conntrack: netlink sockets");
+		goto fail;
+	}
+	if (mnl_socket_bind(cs->ev, NF_NETLINK_CONNTRACK_NEW |
+			    NF_NETLINK_CONNTRACK_UPDATE |
+			    NF_NETLINK_CONNTRACK_DESTROY, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_bind(cs->req, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		log_warn(err, "conntrack: subscribing to events");
+		goto fail;
+	}
+	cs->req_portid = mnl_socket_get_portid(cs->req);
+	/* a 32 MiB dump socket: a dump never outruns us, we read it alone */
+	set_int_opt(cs->req, SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20);
+	ctsync_configure(cs, fcd->cfg);
+	*ret = cs;
+	return 0;
+fail:
+	ctsync_close(cs);
+	return err;
+}
+
+int ctsync_start(struct ctsync *cs)
+{
+	uint64_t start = loop_now();
+	int err;
+
+	cs->round = ft_mark_round(cs->ft);
+	err = dump(cs);
+	if (err < 0) {
+		log_warn(err, "conntrack: dumping the table");
+		return err;
+	}
+	cs->st.sync_ms = ms_since(start);
+	log_info("conntrack: %llu entries mirrored in %llu ms",
+		 (unsigned long long)cs->st.dump_entries,
+		 (unsigned long long)cs->st.sync_ms);
+	err = loop_add(&cs->fcd->loop, &cs->ev_src, mnl_socket_get_fd(cs->ev),
+		       EPOLLIN, on_events, cs);
+	cs->in_loop = err == 0;
+	return err;
+}
+
+void ctsync_tick(struct ctsync *cs, uint64_t now)
+{
+	uint32_t every = cs->fcd->cfg->conntrack.resync_interval;
+
+	delete_victims(cs);
+	if (cs->resync_due && now - cs->last_dump >= 1000000000ull)
+		resync(cs, "events lost");
+	else if (every && now - cs->last_dump >= every * 1000000000ull)
+		resync(cs, "periodic");
+}
+
+void ctsync_close(struct ctsync *cs)
+{
+	if (!cs)
+		return;
+	if (cs->in_loop)
+		loop_del(&cs->fcd->loop, &cs->ev_src);
+	if (cs->ev)
+		mnl_socket_close(cs->ev);
+	if (cs->req)
+		mnl_socket_close(cs->req);
+	free(cs);
+}
+
+void ctsync_get_stats(const struct ctsync *cs, struct ctsync_stats *st)
+{
+	*st = cs->st;
+}
+
+void ctsync_stats_json(const struct ctsync *cs, struct json *j)
+{
+	const struct ctsync_stats *s = &cs->st;
+
+	json_kv_uint(j, "events", s->events);
+	json_kv_uint(j, "new", s->new);
+	json_kv_uint(j, "update", s->update);
+	json_kv_uint(j, "destroy", s->destroy);
+	json_kv_uint(j, "enobufs", s->enobufs);
+	json_kv_uint(j, "resyncs", s->resyncs);
+	json_kv_uint(j, "dumps", s->dumps);
+	json_kv_uint(j, "dump_entries", s->dump_entries);
+	json_kv_uint(j, "sync_ms", s->sync_ms);
+	json_kv_uint(j, "last_dump_ms", s->last_dump_ms);
+	json_kv_uint(j, "swept", s->swept);
+	json_kv_uint(j, "errors", s->errors);
+	json_kv_uint(j, "deleted", s->deleted);
+	json_kv_uint(j, "delete_errors", s->delete_errors);
+	json_kv_uint(j, "no_memory", s->no_memory);
+	json_kv_uint(j, "rcvbuf", cs->rcvbuf);
+	json_kv_bool(j, "reliable", cs->reliable);
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "flowfmt.h"
+#include "proto.h"
+
+/* TCP_CONNTRACK_* in the order of the kernel's enum */
+static const char *const tcp_states[] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+
+const char *flow_state(const struct flow *f)
+{
+	if (!(f->flags & FLOW_CONFIRMED))
+		return "PENDING";
+	if (f->orig.proto == IPPROTO_TCP &&
+	    f->tcp_state < sizeof(tcp_states) / sizeof(tcp_states[0]))
+		return tcp_states[f->tcp_state];
+	if (f->flags & FLOW_ASSURED)
+		return "ASSURED";
+	return f->flags & FLOW_SEEN_REPLY ? "REPLIED" : "UNREPLIED";
+}
+
+static void addr_text(const struct tuple *t, const union fc_addr *a,
+		      char *s, size_t len)
+{
+	if (!inet_ntop(t->family, a, s, (socklen_t)len))
+		s[0] = '\0';
+}
+
+static void dir_json(struct json *j, const char *key, const struct tuple *t)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	json_key(j, key);
+	json_obj_begin(j);
+	addr_text(t, &t->src, s, sizeof(s));
+	json_kv_str(j, "src", s);
+	addr_text(t, &t->dst, s, sizeof(s));
+	json_kv_str(j, "dst", s);
+	json_kv_uint(j, "sport", t->sport);
+	json_kv_uint(j, "dport", t->dport);
+	json_obj_end(j);
+}
+
+void flow_json(struct json *j, const struct flow *f)
+{
+	const char *name = proto_name(f->orig.proto);
+	struct tuple reply;
+
+	flow_reply(f, &reply);
+	json_obj_begin(j);
+	json_kv_uint(j, "zone", f->orig.zone);
+	json_kv_str(j, "family", f->orig.family == AF_INET ? "ipv4" : "ipv6");
+	json_key(j, "proto");
+	if (name)
+		json_str(j, name);
+	else
+		json_uint(j, f->orig.proto);
+	dir_json(j, "orig", &f->orig);
+	dir_json(j, "reply", &reply);
+	json_kv_uint(j, "ct_id", f->ct_id);
+	json_kv_uint(j, "mark", f->mark);
+	json_kv_str(j, "state", flow_state(f));
+	json_kv_bool(j, "decided", f->flags & FLOW_DECIDED);
+	json_kv_bool(j, "nat", f->flags & FLOW_NAT);
+	/* filled by the route, owner and stream-ID caches */
+	json_key(j, "route");
+	json_null(j);
+	json_key(j, "owner");
+	json_null(j);
+	json_key(j, "sid");
+	json_null(j);
+	json_key(j, "backend");
+	json_null(j);
+	json_kv_uint(j, "queued_packets", f->queued_packets);
+	json_obj_end(j);
+}
+
+static void dir_text(struct buf *out, const struct tuple *t)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	addr_text(t, &t->src, s, sizeof(s));
+	addr_text(t, &t->dst, d, sizeof(d));
+	if (t->family == AF_INET6)
+		buf_printf(out, "[%s]:%u -> [%s]:%u", s, t->sport, d, t->dport);
+	else
+		buf_printf(out, "%s:%u -> %s:%u", s, t->sport, d, t->dport);
+}
+
+void flow_text(struct buf *out, const struct flow *f)
+{
+	const char *name = proto_name(f->orig.proto);
+	struct tuple reply;
+
+	flow_reply(f, &reply);
+	buf_printf(out, "zone %u ", f->orig.zone);
+	if (name)
+		buf_printf(out, "%s ", name);
+	else
+		buf_printf(out, "proto %u ", f->orig.proto);
+	dir_text(out, &f->orig);
+	buf_puts(out, " reply ");
+	dir_text(out, &reply);
+	buf_printf(out, " %s mark 0x%08x id %u queued %u%s\n", flow_state(f),
+		   f->mark, f->ct_id, f->queued_packets,
+		   f->flags & FLOW_DECIDED ? " decided" : "");
+}
