@@ -384,6 +384,24 @@ static void worker_warn(struct worker *w, uint64_t now, const char *what,
 	log_warn(err, "queue %u: %s", w->num, what);
 }
 
+/*
+ * Whether the packet belongs to a flow conntrack will confirm. ICMP
+ * errors and fragments say nothing about a flow of their own; of the
+ * other ICMP messages conntrack tracks the queries that carry an id
+ * (ND, MLD and router messages stay untracked), and only an echo request
+ * starts a flow we would see confirmed.
+ */
+static bool flow_keyed(const struct pkt_info *pi)
+{
+	if (pi->icmp_error || pi->fragment)
+		return false;
+	if (pi->tuple.proto == IPPROTO_ICMP)
+		return pi->icmp_type == 8;
+	if (pi->tuple.proto == IPPROTO_ICMPV6)
+		return pi->icmp_type == 128;
+	return true;
+}
+
 static void flow_count_packet(struct flow *f)
 {
 	uint16_t n = CMM_LOAD_SHARED(f->queued_packets);
@@ -496,8 +514,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		pi.tuple.zone = zone ? zone->id : 0;
 	}
 
-	/* ICMP errors and fragments say nothing about a flow of their own */
-	keyed = !pi.icmp_error && !pi.fragment;
+	keyed = flow_keyed(&pi);
 	f = keyed ? ft_lookup(ft, &pi.tuple, NULL) : NULL;
 	if (f) {
 		flow_count_packet(f);

@@ -116,6 +116,10 @@ run ip netns exec $NS_R conntrack -L -o extended 2>/dev/null
 step "the router's counters: fast path (decided in the kernel) against queue"
 run ip netns exec $NS_R nft list chain ip flowcached decide_prerouting
 
+step "the daemon's flow table: the mirror of conntrack, with what it decided"
+run ./flowcachectl -s "$SOCK" flows
+run ./flowcachectl -s "$SOCK" zones
+
 step "the daemon: one packet per flow decided, the rest stayed in the kernel"
 run ./flowcachectl -s "$SOCK" stats
 run ./flowcachectl -s "$SOCK" status
