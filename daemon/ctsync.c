@@ -333,6 +333,46 @@ static int read_answers(struct ctsync *cs, uint32_t seq)
 	}
 }
 
+static int count_attr(const struct nlattr *a, void *data)
+{
+	uint32_t *count = data;
+
+	if (mnl_attr_get_type(a) == CTA_STATS_GLOBAL_ENTRIES &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*count = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* How many entries the kernel has (0 when it will not say). */
+static uint32_t kernel_entries(struct ctsync *cs)
+{
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	const struct nlmsghdr *nlh;
+	struct nlmsghdr *q;
+	uint32_t count = 0;
+	ssize_t n;
+	int len;
+
+	q = request(cs, req, IPCTNL_MSG_CT_GET_STATS, 0);
+	if (mnl_socket_sendto(cs->req, q, q->nlmsg_len) < 0)
+		return 0;
+	do {
+		n = mnl_socket_recvfrom(cs->req, cs->buf, sizeof(cs->buf));
+	} while (n < 0 && errno == EINTR);
+	len = (int)n;
+	for (nlh = (const struct nlmsghdr *)cs->buf; n > 0 &&
+	     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_seq != q->nlmsg_seq) {
+			stray_answer(cs, nlh);
+			continue;
+		}
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_GET_STATS)
+			mnl_attr_parse(nlh, sizeof(struct nfgenmsg), count_attr,
+				       &count);
+	}
+	return count;
+}
+
 /* Dump the whole table (every family, every zone) into the flow table. */
 static int dump(struct ctsync *cs)
 {
@@ -541,12 +581,15 @@ int ctsync_start(struct ctsync *cs)
 	uint64_t start = loop_now();
 	int err;
 
+	/* one resize before the dump instead of a dozen during it */
+	ft_reserve(cs->ft, kernel_entries(cs));
 	cs->round = ft_mark_round(cs->ft);
 	err = dump(cs);
 	if (err < 0) {
 		log_warn(err, "conntrack: dumping the table");
 		return err;
 	}
+	ft_reserve(cs->ft, 0);
 	cs->st.sync_ms = ms_since(start);
 	log_info("conntrack: %llu entries mirrored in %llu ms",
 		 (unsigned long long)cs->st.dump_entries,

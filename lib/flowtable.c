@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The flow table; the design (RCU readers, one writer mutex, resize by
- * moving chain tails between tables) is explained in flowtable.h.
+ * The flow table; the design (RCU readers, one writer mutex, tagged
+ * buckets, resize by moving entries between tables) is explained in
+ * flowtable.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,73 +22,95 @@
 #define ft_publish(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define ft_read(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-#define FT_MIN_BUCKETS	1024u
-#define FT_MAX_BUCKETS	(1u << 30)
-#define FT_STEP		8	/* old buckets moved per write */
-#define FT_CHUNK	256	/* buckets per lock hold in a walk */
-#define FT_REHASH_CHAIN	16	/* a chain this long: new secret */
-#define FT_CHAIN_MAX	64	/* refuse admitted inserts past this */
+#define FT_SLOTS	7	/* entries per 64-byte bucket */
+#define FT_MIN_BUCKETS	128u
+#define FT_MAX_BUCKETS	(1u << 27)
+#define FT_STEP		4	/* old buckets moved per write */
+#define FT_CHUNK	64	/* buckets per lock hold in a walk */
+#define FT_REHASH_PROBE	8	/* a key this far from home: new secret */
+#define FT_PROBE_MAX	32	/* refuse admitted inserts past this */
 #define FT_VICTIMS	4096
-#define FT_SLAB_FLOWS	8192	/* flows per slab block */
+#define FT_SLAB_FLOWS	8192	/* flows per slab */
+#define FT_MAX_SLABS	32768	/* 2^28 flows */
 #define FT_ZONES	65536
 
-_Static_assert(sizeof(struct flow) == 96, "struct flow grew");
-_Static_assert(offsetof(struct flow, node) == 0, "nodes lead the flow");
+/* An entry's reference: the flow's index, and whether this entry is the
+ * reply key of a NAT flow. */
+#define REF_REPLY	(1u << 31)
+
+/*
+ * A bucket is one cache line: seven entries of a 32-bit hash tag and a
+ * 32-bit flow reference (0: empty), so a lookup rejects almost every
+ * other key without touching its flow; and a count of the keys that
+ * belong here or earlier but had to be stored further on, so a lookup
+ * knows where to stop without tombstones.
+ */
+struct ft_bucket {
+	uint32_t overflow;
+	uint32_t unused;
+	uint64_t slot[FT_SLOTS];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is a cache line");
+_Static_assert(sizeof(struct flow) == 80, "struct flow grew");
 
 struct ft_table {
 	uint32_t mask;
 	struct hash_key key;
 	struct ft_table *future;	/* the table this one moves into */
 	struct ft_table *retired;	/* free list link */
-	struct ft_node *b[];
+	struct ft_bucket b[];
 };
 
 struct ft_zone {
 	uint32_t flows, unreplied, max_flows;
 	enum ft_on_full on_full;
 	uint64_t inserted, dropped, evicted;
-	struct flow *oldest, *newest;	/* unreplied flows, by age */
+	uint32_t oldest, newest;	/* unreplied flows, by age (idx) */
 };
 
 struct ft_slab {
-	struct ft_slab *next;
 	struct flow flows[FT_SLAB_FLOWS];
 };
 
 struct flowtable {
 	struct ft_table *tbl;		/* oldest table still in use */
+	struct ft_slab **slabs;		/* FT_MAX_SLABS; only ever added to */
 	pthread_mutex_t lock;
 	struct ft_params p;
 
 	/* under the lock */
 	uint32_t move_pos;		/* next bucket of tbl to move */
-	uint64_t nodes;
+	uint64_t entries;		/* one per flow, two with NAT */
 	uint32_t walkers;		/* walks running: no resize starts */
+	uint32_t floor;			/* no shrink below: ft_reserve() */
 	uint32_t clock;
 	uint8_t round;
 	struct ft_zone *zones[FT_ZONES];
 	struct ft_stats st;
-	struct flow *retired;		/* removed, linked by ->older */
+	uint32_t retired;		/* removed flows, linked by ->older */
 	struct ft_table *retired_tables;
 	struct ft_victim victims[FT_VICTIMS];
 	size_t n_victims;
-
-	struct ft_slab *slabs;
-	size_t slab_used;		/* flows handed out of slabs */
-	struct flow *free;		/* reusable flows, linked by ->older */
+	uint32_t n_slabs;
+	uint32_t slab_used;		/* flows handed out of the last slab */
+	uint32_t free;			/* reusable flows, linked by ->older */
 };
 
-/* --- keys and nodes ---------------------------------------------------- */
+/* --- keys and entries -------------------------------------------------- */
 
-/* Flows are 32-byte aligned and node[1] sits 8 bytes in. */
-static inline struct flow *node_flow(const struct ft_node *n)
+static inline struct flow *flow_at(const struct flowtable *ft, uint32_t idx)
 {
-	return (struct flow *)((uintptr_t)n & ~(uintptr_t)31);
+	const struct ft_slab *s;
+
+	idx--;
+	s = ft_deref(ft->slabs[idx / FT_SLAB_FLOWS]);
+	return (struct flow *)&s->flows[idx % FT_SLAB_FLOWS];
 }
 
-static inline enum ft_dir node_dir(const struct ft_node *n)
+static inline struct flow *ref_flow(const struct flowtable *ft, uint32_t ref)
 {
-	return ((uintptr_t)n & 31) ? FT_REPLY : FT_ORIG;
+	return flow_at(ft, ref & ~REF_REPLY);
 }
 
 void flow_reply(const struct flow *f, struct tuple *out)
@@ -98,75 +121,133 @@ void flow_reply(const struct flow *f, struct tuple *out)
 		tuple_reverse(&f->orig, out);
 }
 
-static void node_key(const struct ft_node *n, struct tuple *out)
+/*
+ * Keys compared a word at a time: memcmp() is a call, and this is the
+ * innermost loop. A tuple is five words: the source address, the
+ * destination address, then ports, zone, family and protocol.
+ */
+static inline void key_words(const struct tuple *t, uint64_t w[5])
 {
-	const struct flow *f = node_flow(n);
+	memcpy(w, t, 5 * sizeof(w[0]));
+}
 
-	*out = node_dir(n) == FT_ORIG ? f->orig : f->ext->reply;
+static inline bool key_eq(const struct tuple *a, const struct tuple *b)
+{
+	uint64_t x[5], y[5];
+
+	key_words(a, x);
+	key_words(b, y);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		(x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* Whether a is b with its ends swapped. */
+static inline bool key_eq_reversed(const struct tuple *a,
+				   const struct tuple *b)
+{
+	uint64_t x[4], y[4];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[2]) | (x[1] ^ y[3]) | (x[2] ^ y[0]) |
+		(x[3] ^ y[1])) == 0 &&
+	       a->sport == b->dport && a->dport == b->sport &&
+	       a->zone == b->zone && a->family == b->family &&
+	       a->proto == b->proto;
+}
+
+_Static_assert(sizeof(struct tuple) == 5 * sizeof(uint64_t),
+	       "a tuple is five words");
+
+/* The key an entry is stored under. */
+static void ref_key(const struct flowtable *ft, uint32_t ref,
+		    struct tuple *out)
+{
+	const struct flow *f = ref_flow(ft, ref);
+
+	*out = ref & REF_REPLY ? f->ext->reply : f->orig;
 }
 
 /*
- * Which key of n's flow t is, if any. A flow without NAT has one node
- * that answers for both directions (its reply key is the reversed orig,
- * and both hash alike, see bucket_of()); with NAT, node[0] answers for
- * the orig key alone and node[1] for the reply key.
+ * Which key of the entry's flow t is, if any. A flow without NAT has one
+ * entry that answers for both directions (its reply key is the reversed
+ * orig, and both hash alike, see key_hash()); with NAT, one entry
+ * answers for the orig key alone and one for the reply key.
  */
-static bool node_matches(const struct ft_node *n, const struct tuple *t,
-			 enum ft_dir *dir)
+static bool ref_matches(const struct flowtable *ft, uint32_t ref,
+			const struct tuple *t, struct flow **fp,
+			enum ft_dir *dir)
 {
-	const struct flow *f = node_flow(n);
-	struct tuple r;
+	struct flow *f = ref_flow(ft, ref);
 
-	if (node_dir(n) == FT_REPLY) {
+	*fp = f;
+	if (ref & REF_REPLY) {
 		*dir = FT_REPLY;
-		return memcmp(&f->ext->reply, t, sizeof(*t)) == 0;
+		return key_eq(&f->ext->reply, t);
 	}
 	*dir = FT_ORIG;
-	if (memcmp(&f->orig, t, sizeof(*t)) == 0)
+	if (key_eq(&f->orig, t))
 		return true;
 	if (ft_read(f->flags) & FLOW_NAT)
 		return false;
-	/* cheap reject before building the reversed key */
-	if (t->sport != f->orig.dport || t->dport != f->orig.sport)
-		return false;
 	*dir = FT_REPLY;
-	tuple_reverse(&f->orig, &r);
-	return memcmp(&r, t, sizeof(*t)) == 0;
+	return key_eq_reversed(t, &f->orig);
 }
 
 /*
- * A key and its reverse land in the same bucket: the hash is taken over
- * the key with its ends in a fixed order (the lesser address and port
- * first). So a flow without NAT needs one node, not two: half the
- * buckets for the same chain lengths, and half the work in a resize.
+ * A key and its reverse hash alike: the hash is taken over the key with
+ * its ends in a fixed order. So a flow without NAT needs one entry, not
+ * two. The low bits pick the home bucket, the high 32 are the tag.
  */
-static inline uint32_t bucket_of(const struct ft_table *tb,
-				 const struct tuple *t)
+static inline uint64_t key_hash(const struct ft_table *tb,
+				const struct tuple *t)
 {
-	int c = memcmp(&t->src, &t->dst, sizeof(t->src));
+	uint64_t w[5];
 	struct tuple r;
+	bool swap;
 
-	if (c > 0 || (c == 0 && t->sport > t->dport)) {
+	/* any order works that a key and its reverse agree on */
+	key_words(t, w);
+	swap = w[0] != w[2] ? w[0] > w[2] :
+	       w[1] != w[3] ? w[1] > w[3] : t->sport > t->dport;
+	if (swap) {
 		tuple_reverse(t, &r);
 		t = &r;
 	}
-	return (uint32_t)siphash13(&tb->key, t, sizeof(*t)) & tb->mask;
+	return siphash13(&tb->key, t, sizeof(*t));
+}
+
+static inline uint32_t hash_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
 }
 
 /* --- readers ------------------------------------------------------------ */
 
-static struct flow *chain_find(struct ft_table *tb, uint32_t b,
+/* Search one table, from the home bucket on, while keys overflowed. */
+static struct flow *table_find(const struct flowtable *ft,
+			       const struct ft_table *tb, uint64_t h,
 			       const struct tuple *t, enum ft_dir *dir)
 {
-	struct ft_node *n;
+	uint32_t b = (uint32_t)h, tag = hash_tag(h), n, i;
+	struct flow *f;
 	enum ft_dir d;
 
-	for (n = ft_deref(tb->b[b]); n; n = ft_deref(n->next)) {
-		if (node_matches(n, t, &d)) {
-			if (dir)
-				*dir = d;
-			return node_flow(n);
+	for (n = 0; n <= tb->mask; n++) {
+		const struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+
+		for (i = 0; i < FT_SLOTS; i++) {
+			uint64_t v = ft_deref(bk->slot[i]);
+
+			if (v && hash_tag(v) == tag &&
+			    ref_matches(ft, (uint32_t)v, t, &f, &d)) {
+				if (dir)
+					*dir = d;
+				return f;
+			}
 		}
+		if (!ft_deref(bk->overflow))
+			break;
 	}
 	return NULL;
 }
@@ -178,13 +259,13 @@ struct flow *ft_lookup(struct flowtable *ft, const struct tuple *t,
 	struct flow *f;
 
 	for (tb = ft_deref(ft->tbl); tb; tb = ft_deref(tb->future)) {
-		f = chain_find(tb, bucket_of(tb, t), t, dir);
+		f = table_find(ft, tb, key_hash(tb, t), t, dir);
 		if (f)
 			return f;
-		/* a node moved on after we passed its old place was
+		/* an entry moved on after we passed its old place was
 		 * published in the next table before it left, and every
 		 * load above was an acquire: reading tb->future now sees
-		 * at least what was there when the node left */
+		 * at least what was there when the entry left */
 	}
 	return NULL;
 }
@@ -192,18 +273,17 @@ struct flow *ft_lookup(struct flowtable *ft, const struct tuple *t,
 #define FT_BATCH 32
 
 /*
- * The table is searched as by ft_lookup(), but each step's memory is
- * fetched for the whole batch before any of it is used: all bucket heads,
- * then all first nodes. Nearly all chains are one node long, so that is
- * nearly all the memory a lookup touches, and its misses overlap.
+ * As ft_lookup(), but each step's memory is fetched for the whole batch
+ * before any of it is used: all home buckets, then the flows their tags
+ * point at. Nearly every key is in its home bucket, so that is nearly
+ * all the memory a lookup touches, and the misses overlap.
  */
 static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 			 size_t n, struct flow **out, enum ft_dir *dirs)
 {
 	struct ft_table *tb = ft_deref(ft->tbl);
-	struct ft_node *head[FT_BATCH];
-	uint32_t b[FT_BATCH];
-	size_t i;
+	uint64_t h[FT_BATCH];
+	size_t i, k;
 
 	if (ft_deref(tb->future)) {
 		for (i = 0; i < n; i++)
@@ -211,26 +291,21 @@ static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		b[i] = bucket_of(tb, &keys[i]);
-		__builtin_prefetch(&tb->b[b[i]]);
+		h[i] = key_hash(tb, &keys[i]);
+		__builtin_prefetch(&tb->b[(uint32_t)h[i] & tb->mask]);
 	}
 	for (i = 0; i < n; i++) {
-		head[i] = ft_deref(tb->b[b[i]]);
-		if (head[i]) {
-			__builtin_prefetch(node_flow(head[i]));
-			__builtin_prefetch((char *)node_flow(head[i]) + 64);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		struct ft_node *nd;
+		const struct ft_bucket *bk = &tb->b[(uint32_t)h[i] & tb->mask];
 
-		out[i] = NULL;
-		for (nd = head[i]; nd; nd = ft_deref(nd->next)) {
-			if (node_matches(nd, &keys[i], &dirs[i])) {
-				out[i] = node_flow(nd);
-				break;
-			}
+		for (k = 0; k < FT_SLOTS; k++) {
+			uint64_t v = ft_deref(bk->slot[k]);
+
+			if (v && hash_tag(v) == hash_tag(h[i]))
+				__builtin_prefetch(ref_flow(ft, (uint32_t)v));
 		}
+	}
+	for (i = 0; i < n; i++) {
+		out[i] = table_find(ft, tb, h[i], &keys[i], &dirs[i]);
 		/* a resize may have begun since tb was read */
 		if (!out[i] && ft_deref(tb->future))
 			out[i] = ft_lookup(ft, &keys[i], &dirs[i]);
@@ -246,6 +321,61 @@ void ft_lookup_many(struct flowtable *ft, const struct tuple *keys, size_t n,
 		m = n - i < FT_BATCH ? n - i : FT_BATCH;
 		lookup_batch(ft, keys + i, m, out + i, dirs + i);
 	}
+}
+
+/* --- entries (writers, under the lock) ----------------------------------- */
+
+/*
+ * Store an entry in the first free slot from its home bucket on. The
+ * buckets passed learn of it first, so a reader never stops short of an
+ * entry it can see. Returns how many buckets a lookup walks to it.
+ */
+static uint32_t slot_put(struct ft_table *tb, uint64_t h, uint32_t ref)
+{
+	uint32_t b = (uint32_t)h, n, i, k;
+
+	for (n = 0; n <= tb->mask; n++) {
+		struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+
+		for (i = 0; i < FT_SLOTS; i++) {
+			if (bk->slot[i])
+				continue;
+			for (k = 0; k < n; k++) {
+				struct ft_bucket *p = &tb->b[(b + k) & tb->mask];
+
+				ft_publish(p->overflow, p->overflow + 1);
+			}
+			ft_publish(bk->slot[i], (h & ~(uint64_t)UINT32_MAX) | ref);
+			return n + 1;
+		}
+	}
+	return 0;	/* never: tables grow long before they fill */
+}
+
+/* Remove the entry ref from tb, if it is there. */
+static bool slot_del(struct ft_table *tb, uint64_t h, uint32_t ref)
+{
+	const uint64_t v = (h & ~(uint64_t)UINT32_MAX) | ref;
+	uint32_t b = (uint32_t)h, n, i, k;
+
+	for (n = 0; n <= tb->mask; n++) {
+		struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+
+		for (i = 0; i < FT_SLOTS; i++) {
+			if (bk->slot[i] != v)
+				continue;
+			ft_publish(bk->slot[i], 0);
+			for (k = 0; k < n; k++) {
+				struct ft_bucket *p = &tb->b[(b + k) & tb->mask];
+
+				ft_publish(p->overflow, p->overflow - 1);
+			}
+			return true;
+		}
+		if (!bk->overflow)
+			break;
+	}
+	return false;
 }
 
 /* --- tables and resize (writers, under the lock) ------------------------ */
@@ -276,7 +406,7 @@ static void resize_start(struct flowtable *ft, uint32_t buckets)
 		return;
 	tb = table_new(ft, buckets);
 	if (!tb)
-		return;		/* stay as we are; chains just grow longer */
+		return;		/* stay as we are; probes just grow longer */
 	ft->move_pos = 0;
 	if (buckets > ft->tbl->mask + 1)
 		ft->st.grows++;
@@ -287,25 +417,23 @@ static void resize_start(struct flowtable *ft, uint32_t buckets)
 	ft_publish(ft->tbl->future, tb);
 }
 
-/* Move old bucket i into the future table, tail first. */
+/* Move the entries stored in old bucket i into the future table. */
 static void move_bucket(struct flowtable *ft, struct ft_table *old,
 			struct ft_table *new, uint32_t i)
 {
-	struct ft_node **pp, *n;
+	struct ft_bucket *bk = &old->b[i];
 	struct tuple key;
-	uint32_t b;
+	uint32_t k;
 
-	while (old->b[i]) {
-		for (pp = &old->b[i]; (*pp)->next; pp = &(*pp)->next)
-			;
-		n = *pp;
-		node_key(n, &key);
-		b = bucket_of(new, &key);
-		ft_publish(n->next, new->b[b]);
-		ft_publish(new->b[b], n);
-		/* a release store: published in the new table before it
-		 * leaves the old */
-		ft_publish(*pp, NULL);
+	for (k = 0; k < FT_SLOTS; k++) {
+		uint32_t ref = (uint32_t)bk->slot[k];
+
+		if (!bk->slot[k])
+			continue;
+		ref_key(ft, ref, &key);
+		/* published in the new table before it leaves the old */
+		slot_put(new, key_hash(new, &key), ref);
+		slot_del(old, key_hash(old, &key), ref);
 		ft->st.resize_moves++;
 	}
 }
@@ -325,54 +453,122 @@ static void resize_step(struct flowtable *ft, uint32_t budget)
 	ft->retired_tables = old;
 }
 
+static uint64_t capacity(const struct ft_table *tb)
+{
+	return (tb->mask + 1ull) * FT_SLOTS;
+}
+
 static void resize_check(struct flowtable *ft)
 {
 	uint32_t buckets = ft->tbl->mask + 1;
+	uint64_t cap = capacity(ft->tbl);
 
-	/* between 1/8 and 1/2 a node per bucket: chains of 8 or more are
-	 * then as rare as one in 10^5 of 2^20 buckets */
-	if (ft->nodes > buckets / 2 && buckets < FT_MAX_BUCKETS)
+	/* between 1/8 and 1/2 full: keys almost always in their home
+	 * bucket (at 3/4, linear probing's clusters put one key in 30 a
+	 * bucket or more away), and 18 to 73 bytes of index per entry */
+	if (ft->entries > cap / 2 && buckets < FT_MAX_BUCKETS)
 		resize_start(ft, buckets * 2);
-	else if (ft->nodes < buckets / 8 && buckets > FT_MIN_BUCKETS &&
-		 buckets > ft->p.initial_buckets)
+	else if (ft->entries < cap / 8 && buckets > FT_MIN_BUCKETS &&
+		 buckets > ft->floor)
 		resize_start(ft, buckets / 2);
+}
+
+/* Store the entries of f; returns the longest walk to one of them. */
+static uint32_t flow_link(struct flowtable *ft, struct flow *f)
+{
+	struct ft_table *tb = table_newest(ft);
+	uint32_t n, m = 0;
+
+	n = slot_put(tb, key_hash(tb, &f->orig), f->idx);
+	if (f->flags & FLOW_NAT)
+		m = slot_put(tb, key_hash(tb, &f->ext->reply), f->idx | REF_REPLY);
+	ft->entries += f->flags & FLOW_NAT ? 2 : 1;
+	return n > m ? n : m;
+}
+
+/* The entry is in the old table unless it was moved or added since. */
+static void entry_del(struct flowtable *ft, const struct tuple *key,
+		      uint32_t ref)
+{
+	struct ft_table *tb;
+
+	for (tb = ft->tbl; tb; tb = tb->future)
+		if (slot_del(tb, key_hash(tb, key), ref))
+			return;
+}
+
+/* How far from home a new entry for key would land (newest table). */
+static uint32_t probe_len(struct flowtable *ft, const struct tuple *key)
+{
+	struct ft_table *tb = table_newest(ft);
+	uint64_t h = key_hash(tb, key);
+	uint32_t b = (uint32_t)h, n, i;
+
+	for (n = 0; n <= tb->mask; n++) {
+		const struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+
+		for (i = 0; i < FT_SLOTS; i++)
+			if (!bk->slot[i])
+				return n + 1;
+	}
+	return n;
+}
+
+struct flow *ft_find_locked(struct flowtable *ft, const struct tuple *t,
+			    enum ft_dir *dir)
+{
+	struct ft_table *tb;
+	struct flow *f;
+
+	for (tb = ft->tbl; tb; tb = tb->future) {
+		f = table_find(ft, tb, key_hash(tb, t), t, dir);
+		if (f)
+			return f;
+	}
+	return NULL;
 }
 
 /* --- flows: memory -------------------------------------------------------- */
 
 /*
- * Flows come from slabs of FT_SLAB_FLOWS: no allocator header per flow,
- * and the 32-byte alignment the node tagging needs. Freed flows are kept
- * for reuse rather than returned to the system.
+ * Flows come from slabs of FT_SLAB_FLOWS, named by a 32-bit index (so an
+ * entry is 8 bytes with its tag), without an allocator header each.
+ * Freed flows are kept for reuse rather than returned to the system.
  */
 static struct flow *flow_alloc(struct flowtable *ft)
 {
-	struct flow *f = ft->free;
+	uint32_t idx = ft->free;
 	struct ft_slab *s;
+	struct flow *f;
 
-	if (f) {
+	if (idx) {
+		f = flow_at(ft, idx);
 		ft->free = f->older;
 	} else {
-		s = ft->slabs;
-		if (!s || ft->slab_used == FT_SLAB_FLOWS) {
-			s = aligned_alloc(_Alignof(struct ft_slab), sizeof(*s));
+		if (!ft->n_slabs || ft->slab_used == FT_SLAB_FLOWS) {
+			if (ft->n_slabs == FT_MAX_SLABS)
+				return NULL;
+			s = malloc(sizeof(*s));
 			if (!s)
 				return NULL;
-			s->next = ft->slabs;
-			ft->slabs = s;
+			ft_publish(ft->slabs[ft->n_slabs], s);
+			ft->n_slabs++;
 			ft->slab_used = 0;
 		}
-		f = &s->flows[ft->slab_used++];
+		idx = (ft->n_slabs - 1) * FT_SLAB_FLOWS + ft->slab_used++ + 1;
+		f = flow_at(ft, idx);
 	}
 	memset(f, 0, sizeof(*f));
+	f->idx = idx;
 	return f;
 }
 
 static void flow_release(struct flowtable *ft, struct flow *f)
 {
 	free(f->ext);
+	f->ext = NULL;
 	f->older = ft->free;
-	ft->free = f;
+	ft->free = f->idx;
 }
 
 /* --- flows: zones and lists -------------------------------------------- */
@@ -391,29 +587,31 @@ static struct ft_zone *zone_get(struct flowtable *ft, uint16_t id)
 	return z;
 }
 
-static void unreplied_add(struct ft_zone *z, struct flow *f)
+static void unreplied_add(struct flowtable *ft, struct ft_zone *z,
+			  struct flow *f)
 {
-	f->newer = NULL;
+	f->newer = 0;
 	f->older = z->newest;
 	if (z->newest)
-		z->newest->newer = f;
+		flow_at(ft, z->newest)->newer = f->idx;
 	else
-		z->oldest = f;
-	z->newest = f;
+		z->oldest = f->idx;
+	z->newest = f->idx;
 	z->unreplied++;
 }
 
-static void unreplied_del(struct ft_zone *z, struct flow *f)
+static void unreplied_del(struct flowtable *ft, struct ft_zone *z,
+			  struct flow *f)
 {
 	if (f->older)
-		f->older->newer = f->newer;
+		flow_at(ft, f->older)->newer = f->newer;
 	else
 		z->oldest = f->newer;
 	if (f->newer)
-		f->newer->older = f->older;
+		flow_at(ft, f->newer)->older = f->older;
 	else
 		z->newest = f->older;
-	f->older = f->newer = NULL;
+	f->older = f->newer = 0;
 	z->unreplied--;
 }
 
@@ -431,9 +629,9 @@ void ft_set_flags_locked(struct flowtable *ft, struct flow *f, uint16_t flags)
 	/* which list it is on and how its reply key is kept are ours */
 	flags = (uint16_t)((flags & ~own) | (f->flags & FLOW_NAT));
 	if (listed && (flags & FLOW_SEEN_REPLY))
-		unreplied_del(z, f);
+		unreplied_del(ft, z, f);
 	else if (!listed && !(flags & FLOW_SEEN_REPLY))
-		unreplied_add(z, f);
+		unreplied_add(ft, z, f);
 	if (!(flags & FLOW_SEEN_REPLY))
 		flags |= FLOW_UNREPLIED_LIST;
 	flags_store(f, flags);
@@ -441,85 +639,22 @@ void ft_set_flags_locked(struct flowtable *ft, struct flow *f, uint16_t flags)
 
 /* --- flows: linking ------------------------------------------------------- */
 
-static unsigned int node_link(struct flowtable *ft, struct ft_node *n,
-			      const struct tuple *key)
-{
-	struct ft_table *tb = table_newest(ft);
-	uint32_t b = bucket_of(tb, key);
-	unsigned int len = 0;
-	struct ft_node *m;
-
-	for (m = tb->b[b]; m; m = m->next)
-		len++;
-	ft_publish(n->next, tb->b[b]);
-	ft_publish(tb->b[b], n);
-	ft->nodes++;
-	return len + 1;
-}
-
-/*
- * A node is in the old table until its bucket moves, or in the new one
- * if it was inserted or moved there: look in each.
- */
-static void node_unlink(struct flowtable *ft, struct ft_node *n)
-{
-	struct ft_node **pp;
-	struct ft_table *tb;
-	struct tuple key;
-
-	node_key(n, &key);
-	for (tb = ft->tbl; tb; tb = tb->future) {
-		for (pp = &tb->b[bucket_of(tb, &key)]; *pp; pp = &(*pp)->next) {
-			if (*pp == n) {
-				ft_publish(*pp, n->next);
-				ft->nodes--;
-				return;
-			}
-		}
-	}
-}
-
-/* The longest chain a key of the newest table lands in. */
-static unsigned int chain_len(struct flowtable *ft, const struct tuple *key)
-{
-	struct ft_table *tb = table_newest(ft);
-	unsigned int len = 0;
-	struct ft_node *m;
-
-	for (m = tb->b[bucket_of(tb, key)]; m; m = m->next)
-		len++;
-	return len;
-}
-
-struct flow *ft_find_locked(struct flowtable *ft, const struct tuple *t,
-			    enum ft_dir *dir)
-{
-	struct ft_table *tb;
-	struct flow *f;
-
-	for (tb = ft->tbl; tb; tb = tb->future) {
-		f = chain_find(tb, bucket_of(tb, t), t, dir);
-		if (f)
-			return f;
-	}
-	return NULL;
-}
-
 static void flow_unlink(struct flowtable *ft, struct flow *f)
 {
 	struct ft_zone *z = ft->zones[f->orig.zone];
 
-	node_unlink(ft, &f->node[FT_ORIG]);
+	entry_del(ft, &f->orig, f->idx);
 	if (f->flags & FLOW_NAT)
-		node_unlink(ft, &f->node[FT_REPLY]);
+		entry_del(ft, &f->ext->reply, f->idx | REF_REPLY);
+	ft->entries -= f->flags & FLOW_NAT ? 2 : 1;
 	if (f->flags & FLOW_UNREPLIED_LIST) {
-		unreplied_del(z, f);
+		unreplied_del(ft, z, f);
 		flags_store(f, f->flags & (uint16_t)~FLOW_UNREPLIED_LIST);
 	}
 	z->flows--;
 	ft->st.flows--;
 	f->older = ft->retired;
-	ft->retired = f;
+	ft->retired = f->idx;
 }
 
 void ft_del_locked(struct flowtable *ft, struct flow *f)
@@ -552,7 +687,7 @@ static bool admit(struct flowtable *ft, struct ft_zone *z)
 	if (!zone_full && !table_full)
 		return true;
 	if (z->on_full == FT_FULL_EVICT && z->oldest) {
-		struct flow *victim = z->oldest;
+		struct flow *victim = flow_at(ft, z->oldest);
 
 		victim_note(ft, victim);
 		flow_unlink(ft, victim);
@@ -567,10 +702,7 @@ static bool admit(struct flowtable *ft, struct ft_zone *z)
 
 static bool same_reverse(const struct tuple *orig, const struct tuple *reply)
 {
-	struct tuple r;
-
-	tuple_reverse(orig, &r);
-	return memcmp(&r, reply, sizeof(r)) == 0;
+	return key_eq_reversed(reply, orig);
 }
 
 struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
@@ -579,7 +711,7 @@ struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
 	struct tuple rev;
 	struct ft_zone *z;
 	struct flow *f, *old;
-	unsigned int len, len2;
+	uint32_t len;
 
 	if (!reply) {
 		tuple_reverse(orig, &rev);
@@ -596,8 +728,8 @@ struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
 		return NULL;
 	}
 	if (admitted) {
-		if (chain_len(ft, orig) >= FT_CHAIN_MAX ||
-		    chain_len(ft, reply) >= FT_CHAIN_MAX) {
+		if (probe_len(ft, orig) >= FT_PROBE_MAX ||
+		    probe_len(ft, reply) >= FT_PROBE_MAX) {
 			ft->st.chain_too_long++;
 			resize_start(ft, ft->tbl->mask + 1);
 			errno = E2BIG;
@@ -625,21 +757,16 @@ struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
 		f->flags |= FLOW_NAT;
 	}
 	f->born = (uint16_t)ft->clock;
-	unreplied_add(z, f);
+	unreplied_add(ft, z, f);
 	f->flags |= FLOW_UNREPLIED_LIST;
 	z->flows++;
 	z->inserted++;
 	ft->st.flows++;
 	ft->st.inserts++;
 
-	len = node_link(ft, &f->node[FT_ORIG], orig);
-	if (f->flags & FLOW_NAT) {
-		len2 = node_link(ft, &f->node[FT_REPLY], reply);
-		if (len2 > len)
-			len = len2;
-	}
+	len = flow_link(ft, f);
 	if (!ft->walkers) {
-		if (len > FT_REHASH_CHAIN)
+		if (len > FT_REHASH_PROBE)
 			resize_start(ft, ft->tbl->mask + 1);
 		resize_step(ft, FT_STEP);
 		resize_check(ft);
@@ -718,6 +845,29 @@ size_t ft_take_victims(struct flowtable *ft, struct ft_victim *out,
 	return n;
 }
 
+/* Buckets for flows entries, at most half full. */
+static uint32_t buckets_for(uint64_t flows)
+{
+	uint64_t b = FT_MIN_BUCKETS;
+
+	while (b * FT_SLOTS < 2 * flows && b < FT_MAX_BUCKETS)
+		b *= 2;
+	return (uint32_t)b;
+}
+
+void ft_reserve(struct flowtable *ft, uint64_t flows)
+{
+	uint32_t want = buckets_for(flows);
+
+	ft_lock(ft);
+	ft->floor = flows ? want : buckets_for(ft->p.initial_flows);
+	if (want > ft->tbl->mask + 1u)
+		resize_start(ft, want);
+	ft_unlock(ft);
+	while (ft_maintain(ft, 4096))
+		;
+}
+
 void ft_set_clock(struct flowtable *ft, uint32_t now)
 {
 	__atomic_store_n(&ft->clock, now, __ATOMIC_RELAXED);
@@ -740,12 +890,13 @@ bool ft_maintain(struct flowtable *ft, uint32_t budget)
 void ft_reclaim(struct flowtable *ft)
 {
 	struct ft_table *tables, *tb;
-	struct flow *flows, *f;
+	uint32_t flows;
+	struct flow *f;
 
 	ft_lock(ft);
 	flows = ft->retired;
 	tables = ft->retired_tables;
-	ft->retired = NULL;
+	ft->retired = 0;
 	ft->retired_tables = NULL;
 	ft_unlock(ft);
 	if (!flows && !tables)
@@ -756,7 +907,8 @@ void ft_reclaim(struct flowtable *ft)
 		free(tb);
 	}
 	ft_lock(ft);
-	while ((f = flows)) {
+	while (flows) {
+		f = flow_at(ft, flows);
 		flows = f->older;
 		flow_release(ft, f);
 	}
@@ -767,23 +919,24 @@ void ft_reclaim(struct flowtable *ft)
 
 /*
  * Visit the flows of buckets [from, from + FT_CHUNK) of the current
- * table, each through its orig node. Holding the lock with no resize
- * running, nothing moves between tables; fn may remove the flow it is
- * given, so the next node is read first.
+ * table, each through its orig entry. Holding the lock with no resize
+ * running, nothing moves between tables, and fn removing its flow only
+ * clears slots.
  */
 static bool walk_chunk(struct flowtable *ft, uint32_t from,
 		       bool (*fn)(struct flow *, void *), void *arg)
 {
 	struct ft_table *tb = ft->tbl;
-	uint32_t i, end = from + FT_CHUNK;
-	struct ft_node *n, *next;
+	uint32_t i, k, end = from + FT_CHUNK;
 
 	if (end > tb->mask + 1)
 		end = tb->mask + 1;
 	for (i = from; i < end; i++) {
-		for (n = tb->b[i]; n; n = next) {
-			next = n->next;
-			if (node_dir(n) == FT_ORIG && !fn(node_flow(n), arg))
+		for (k = 0; k < FT_SLOTS; k++) {
+			uint32_t ref = (uint32_t)tb->b[i].slot[k];
+
+			if (ref && !(ref & REF_REPLY) &&
+			    !fn(ref_flow(ft, ref), arg))
 				return false;
 		}
 	}
@@ -886,32 +1039,44 @@ size_t ft_expire_pending(struct flowtable *ft, uint32_t ttl)
 
 void ft_get_stats(struct flowtable *ft, struct ft_stats *st)
 {
+	const struct ft_table *tb;
+
 	ft_lock(ft);
 	*st = ft->st;
-	st->buckets = table_newest(ft)->mask + 1ull;
-	st->load = (double)ft->nodes / (double)st->buckets;
+	tb = table_newest(ft);
+	st->buckets = tb->mask + 1ull;
+	st->load = (double)ft->entries / (double)capacity(tb);
 	st->resizing = ft->tbl->future != NULL;
 	ft_unlock(ft);
 }
 
+/*
+ * The walk to every stored key: how many buckets past its home bucket
+ * it sits. Needs each key's hash, so it reads every flow: for the
+ * stats command, not for a loop.
+ */
 void ft_chain_stats(struct flowtable *ft, struct ft_stats *st)
 {
-	struct ft_table *tb;
-	struct ft_node *n;
-	uint32_t i, len;
+	const struct ft_table *tb;
+	struct tuple key;
+	uint32_t i, k, d;
 
 	st->longest_chain = 0;
 	memset(st->chains, 0, sizeof(st->chains));
 	for (tb = ft_deref(ft->tbl); tb; tb = ft_deref(tb->future)) {
 		for (i = 0; i <= tb->mask; i++) {
-			len = 0;
-			for (n = ft_deref(tb->b[i]); n;
-			     n = ft_deref(n->next))
-				len++;
-			if (len > st->longest_chain)
-				st->longest_chain = len;
-			st->chains[len < FT_CHAIN_HIST - 1 ? len
-							   : FT_CHAIN_HIST - 1]++;
+			for (k = 0; k < FT_SLOTS; k++) {
+				uint32_t ref = (uint32_t)ft_deref(tb->b[i].slot[k]);
+
+				if (!ref)
+					continue;
+				ref_key(ft, ref, &key);
+				d = (i - (uint32_t)key_hash(tb, &key)) & tb->mask;
+				if (d + 1 > st->longest_chain)
+					st->longest_chain = d + 1;
+				st->chains[d < FT_CHAIN_HIST - 1 ? d
+							: FT_CHAIN_HIST - 1]++;
+			}
 		}
 	}
 }
@@ -941,15 +1106,6 @@ size_t ft_zone_stats(struct flowtable *ft, struct ft_zone_stats *out,
 
 /* --- life ------------------------------------------------------------------- */
 
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t b = FT_MIN_BUCKETS;
-
-	while (b < n && b < FT_MAX_BUCKETS)
-		b *= 2;
-	return b;
-}
-
 struct flowtable *ft_new(const struct ft_params *p)
 {
 	struct flowtable *ft = calloc(1, sizeof(*ft));
@@ -957,10 +1113,13 @@ struct flowtable *ft_new(const struct ft_params *p)
 	if (!ft)
 		return NULL;
 	ft->p = *p;
-	ft->p.initial_buckets = pow2_at_least(p->initial_buckets);
+	ft->floor = buckets_for(p->initial_flows);
 	pthread_mutex_init(&ft->lock, NULL);
-	ft->tbl = table_new(ft, ft->p.initial_buckets);
-	if (!ft->tbl) {
+	ft->slabs = calloc(FT_MAX_SLABS, sizeof(ft->slabs[0]));
+	ft->tbl = table_new(ft, ft->floor);
+	if (!ft->tbl || !ft->slabs) {
+		free(ft->tbl);
+		free(ft->slabs);
 		free(ft);
 		return NULL;
 	}
@@ -970,27 +1129,27 @@ struct flowtable *ft_new(const struct ft_params *p)
 void ft_free(struct flowtable *ft)
 {
 	struct ft_table *tb, *next;
-	struct ft_node *n;
-	struct ft_slab *s;
-	uint32_t i;
+	uint32_t i, k;
 
 	if (!ft)
 		return;
 	ft_reclaim(ft);
-	/* flows still linked own their ext; the free list's were freed */
+	/* flows still stored own their ext; released ones freed theirs */
 	for (tb = ft->tbl; tb; tb = tb->future)
 		for (i = 0; i <= tb->mask; i++)
-			for (n = tb->b[i]; n; n = n->next)
-				if (node_dir(n) == FT_ORIG)
-					free(node_flow(n)->ext);
+			for (k = 0; k < FT_SLOTS; k++) {
+				uint32_t ref = (uint32_t)tb->b[i].slot[k];
+
+				if (ref && !(ref & REF_REPLY))
+					free(ref_flow(ft, ref)->ext);
+			}
 	for (tb = ft->tbl; tb; tb = next) {
 		next = tb->future;
 		free(tb);
 	}
-	while ((s = ft->slabs)) {
-		ft->slabs = s->next;
-		free(s);
-	}
+	for (i = 0; i < ft->n_slabs; i++)
+		free(ft->slabs[i]);
+	free(ft->slabs);
 	for (i = 0; i < FT_ZONES; i++)
 		free(ft->zones[i]);
 	pthread_mutex_destroy(&ft->lock);

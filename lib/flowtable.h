@@ -17,18 +17,23 @@
  * comes in through ft_params, so its tests can use one ThreadSanitizer
  * understands.
  *
- * Resize. Buckets hold singly linked chains of nodes: one per flow, two
- * when NAT makes the reply key more than the reversed orig key. A resize
- * (grow past half a node per bucket, shrink below an eighth, or rehash
- * at the same size with a new secret when one chain grows long)
- * allocates the new bucket array and then moves the old buckets over,
- * a few per write and more from ft_maintain(). A bucket is emptied from
- * its tail: the node moved keeps no successor in the old chain, so a
- * reader standing on it loses nothing, and it is published in the new
- * table before it leaves the old one, so a reader that missed it in the
- * old table finds it when it looks in the new one (a lookup searches
- * each table in turn, oldest first). This is the scheme of the kernel's
- * rhashtable.
+ * Index. Buckets of one cache line hold seven 8-byte entries each: a
+ * 32-bit tag from the key's hash and the flow's 32-bit index, so a
+ * lookup compares tags and touches a flow only on a tag match: a miss
+ * reads one cache line, a hit two. A key that finds its home bucket full
+ * goes to the next with room (linear probing by bucket), and each bucket
+ * counts the keys that passed it, so a lookup stops at the first bucket
+ * nobody passed and deletes need no tombstones. A flow without NAT has
+ * one entry, found by either direction: a key and its reverse hash
+ * alike. A NAT flow has one entry per key.
+ *
+ * Resize (grow past 1/2 full, shrink below 1/8, or rehash at the same
+ * size with a new secret when a key lands far from home) allocates the
+ * new bucket array and moves the old buckets over, a few per write and
+ * more from ft_maintain(). Each entry is published in the new table
+ * before it leaves the old, and a lookup searches each table in turn,
+ * oldest first, so a reader that missed an entry in the old table finds
+ * it in the new one. A lookup never blocks or retries.
  *
  * Every table has its own SipHash secret, so a same-size rehash with a
  * fresh secret breaks up a chain someone managed to build.
@@ -63,23 +68,17 @@ enum {
 	FLOW_UNREPLIED_LIST = 1u << 7,	/* on its zone's unreplied list */
 };
 
-struct ft_node {
-	struct ft_node *next;
-};
-
 struct flow_ext;
 
 /*
- * 96 bytes, 32-byte aligned: a chain pointer's low bits tell which of
- * the two nodes it points at, so a node needs no back pointer. node[1]
- * is linked only for NAT flows. Fields
- * other than the nodes and tuples change only under the writer mutex;
- * readers see each one whole (they are at most word sized).
+ * 80 bytes. Fields other than the key change only under the writer
+ * mutex; readers see each one whole (they are at most word sized).
  */
 struct flow {
-	struct ft_node node[2];		/* [FT_ORIG], [FT_REPLY] */
 	struct tuple orig;		/* zone, family and proto for both */
-	struct flow *older, *newer;	/* zone's unreplied list, by age */
+	struct flow_ext *ext;		/* NULL until something is cached */
+	uint32_t idx;			/* the table's name for it, from 1 */
+	uint32_t older, newer;		/* zone's unreplied list, by age */
 	uint32_t ct_id;			/* 0 until confirmed */
 	uint32_t mark;			/* ct mark */
 	uint16_t flags;			/* FLOW_* */
@@ -87,8 +86,7 @@ struct flow {
 	uint16_t born;			/* ft clock (seconds) at insert, mod 2^16 */
 	uint8_t tcp_state;		/* TCP_CONNTRACK_*, 0 for others */
 	uint8_t seen;			/* resync round that last saw it */
-	struct flow_ext *ext;		/* NULL until something is cached */
-} __attribute__((aligned(32)));
+};
 
 /* What only some flows carry. */
 struct flow_ext {
@@ -96,7 +94,7 @@ struct flow_ext {
 };
 
 struct ft_params {
-	uint32_t initial_buckets;	/* rounded up to a power of two */
+	uint32_t initial_flows;		/* sized for these; never shrinks below */
 	uint32_t max_flows;		/* 0: no global cap */
 	/* Fill buf with len random bytes (the hash secrets). */
 	void (*random)(void *buf, size_t len);
@@ -127,22 +125,24 @@ struct ft_zone_stats {
 	uint64_t evicted;
 };
 
-#define FT_CHAIN_HIST 9			/* chains of 0..7 nodes, and 8+ */
+#define FT_CHAIN_HIST 9			/* keys 0..7 buckets from home, 8+ */
 
 struct ft_stats {
 	uint64_t flows;
 	uint64_t buckets;
-	double load;			/* nodes per bucket */
+	double load;			/* entries per slot */
 	uint64_t inserts, deletes;
 	uint64_t dropped, evicted;
 	uint64_t grows, shrinks, rehashes;
-	uint64_t resize_moves;		/* nodes moved between tables */
+	uint64_t resize_moves;		/* entries moved between tables */
 	bool resizing;
-	uint64_t chain_too_long;	/* inserts refused: chain past the cap */
+	uint64_t chain_too_long;	/* inserts refused: probe past the cap */
 	uint64_t victims_lost;		/* evictions the kernel was not told of */
 	uint64_t pending_expired;	/* pending flows never confirmed */
 	uint64_t swept;			/* removed by resyncs */
-	/* chain lengths, filled by ft_chain_stats() */
+	/* filled by ft_chain_stats(): the buckets a lookup of each stored
+	 * key walks (its chain), the most of any, and how many keys sit
+	 * 0, 1, .. 7, 8+ buckets past their home */
 	uint32_t longest_chain;
 	uint64_t chains[FT_CHAIN_HIST];
 };
@@ -189,8 +189,8 @@ struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
 void ft_del_locked(struct flowtable *ft, struct flow *f);
 
 /*
- * Under the lock: give f a different reply key. Readers may be on f's
- * nodes, so f is replaced by a copy; returns the copy (NULL, ENOMEM:
+ * Under the lock: give f a different reply key. Readers may be comparing
+ * f's keys, so f is replaced by a copy; returns the copy (NULL, ENOMEM:
  * f was left as it was).
  */
 struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
@@ -199,6 +199,13 @@ struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
 /* Under the lock: f's flags change; keeps the unreplied list true. */
 void ft_set_flags_locked(struct flowtable *ft, struct flow *f,
 			 uint16_t flags);
+
+/*
+ * Size the index for flows flows now, rather than growing step by step
+ * while they arrive (a dump at start), and shrink no smaller until
+ * ft_reserve(ft, 0). Takes the lock a step at a time.
+ */
+void ft_reserve(struct flowtable *ft, uint64_t flows);
 
 /* Caps; a zone without a cap has max_flows 0. */
 void ft_set_max_flows(struct flowtable *ft, uint32_t max_flows);
@@ -257,7 +264,7 @@ static inline void flow_seen(struct flow *f, uint8_t round)
 size_t ft_sweep(struct flowtable *ft);
 
 void ft_get_stats(struct flowtable *ft, struct ft_stats *st);
-/* Walk every chain; fills longest_chain and chains[]. */
+/* Visit every stored key (a reader); fills longest_chain and chains[]. */
 void ft_chain_stats(struct flowtable *ft, struct ft_stats *st);
 /* Zones with flows or a cap, ascending; returns how many (up to max). */
 size_t ft_zone_stats(struct flowtable *ft, struct ft_zone_stats *out,

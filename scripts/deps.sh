@@ -11,9 +11,11 @@ BUILD="build-essential autoconf automake libtool pkg-config
 # tests and the lab: the real tools on the other side
 TOOLS="iproute2 nftables iptables conntrack socat python3 python3-scapy
 	iperf3 procps systemd iputils-ping ethtool groff-base"
+# the benchmarks' peers: DPDK's rte_hash, xxHash, conntrackd
+BENCH="dpdk-dev libxxhash-dev conntrackd"
 
 missing=""
-for p in $BUILD $TOOLS; do
+for p in $BUILD $TOOLS $BENCH; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed" || missing="$missing $p"
 done
@@ -33,3 +35,11 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missi
 	echo "apt-get failed; full output in $log" >&2
 	exit 1
 fi
+# conntrackd is a benchmark peer, started by the benchmark in its own
+# namespace; the package's service would follow the host's table
+case " $missing " in
+*" conntrackd "*)
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now conntrackd >/dev/null 2>&1 || true
+	fi ;;
+esac

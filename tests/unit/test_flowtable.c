@@ -73,7 +73,7 @@ static void test_random(void *buf, size_t len)
 static struct flowtable *table(uint32_t buckets)
 {
 	struct ft_params p = {
-		.initial_buckets = buckets,
+		.initial_flows = buckets,
 		.random = test_random,
 		.synchronize = synchronize,
 	};
