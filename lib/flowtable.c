@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "flowtable.h"
 
@@ -22,7 +23,7 @@
 #define ft_publish(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define ft_read(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-#define FT_SLOTS	7	/* entries per 64-byte bucket */
+#define FT_SLOTS	10	/* entries per 64-byte bucket */
 #define FT_MIN_BUCKETS	128u
 #define FT_MAX_BUCKETS	(1u << 27)
 #define FT_STEP		4	/* old buckets moved per write */
@@ -39,17 +40,25 @@
 #define REF_REPLY	(1u << 31)
 
 /*
- * A bucket is one cache line: seven entries of a 32-bit hash tag and a
- * 32-bit flow reference (0: empty), so a lookup rejects almost every
- * other key without touching its flow; and a count of the keys that
- * belong here or earlier but had to be stored further on, so a lookup
- * knows where to stop without tombstones.
+ * A bucket is one cache line: ten entries, each a 16-bit tag from the
+ * key's hash and a 32-bit flow reference (0: empty), so a lookup rejects
+ * almost every other key without touching its flow; and a count of the
+ * keys that started a probe at or before this bucket and were stored
+ * after it, so a lookup knows where to stop without tombstones.
+ *
+ * Every key has two candidate buckets (two parts of its hash) and goes
+ * into the emptier one; only when both are full does it probe on from
+ * the first, and its tag then says so (TAG_PROBED). Two choices keep
+ * buckets evenly filled up to 80% and more, so the index stays small:
+ * eight bytes or less a flow on average.
  */
+#define TAG_PROBED	1u
+
 struct ft_bucket {
+	uint16_t tag[FT_SLOTS];
 	uint32_t overflow;
-	uint32_t unused;
-	uint64_t slot[FT_SLOTS];
-} __attribute__((aligned(64)));
+	uint32_t ref[FT_SLOTS];
+};
 
 _Static_assert(sizeof(struct ft_bucket) == 64, "a bucket is a cache line");
 _Static_assert(sizeof(struct flow) == 80, "struct flow grew");
@@ -59,7 +68,7 @@ struct ft_table {
 	struct hash_key key;
 	struct ft_table *future;	/* the table this one moves into */
 	struct ft_table *retired;	/* free list link */
-	struct ft_bucket b[];
+	struct ft_bucket b[] __attribute__((aligned(64)));
 };
 
 struct ft_zone {
@@ -197,12 +206,15 @@ static bool ref_matches(const struct flowtable *ft, uint32_t ref,
 /*
  * A key and its reverse hash alike: the hash is taken over the key with
  * its ends in a fixed order. So a flow without NAT needs one entry, not
- * two. The low bits pick the home bucket, the high 32 are the tag.
+ * two. An IPv4 key is hashed as its 16 meaningful bytes rather than 40
+ * (two SipHash rounds fewer: a third of the hash's time); the family is
+ * among them, so no IPv4 key hashes as an IPv6 one by construction. The
+ * low bits pick the home bucket, the high 32 are the tag.
  */
 static inline uint64_t key_hash(const struct ft_table *tb,
 				const struct tuple *t)
 {
-	uint64_t w[5];
+	uint64_t w[5], m[2];
 	struct tuple r;
 	bool swap;
 
@@ -214,42 +226,100 @@ static inline uint64_t key_hash(const struct ft_table *tb,
 		tuple_reverse(t, &r);
 		t = &r;
 	}
-	return siphash13(&tb->key, t, sizeof(*t));
+	if (t->family != AF_INET)
+		return siphash13(&tb->key, t, sizeof(*t));
+	m[0] = (uint64_t)t->src.v4.s_addr << 32 | t->dst.v4.s_addr;
+	memcpy(&m[1], &t->sport, sizeof(m[1]));
+	return siphash13(&tb->key, m, sizeof(m));
 }
 
-static inline uint32_t hash_tag(uint64_t h)
+/* Bits 0-26 and 24-50 name the two buckets, bits 49-63 the tag. */
+static inline uint16_t hash_tag(uint64_t h)
 {
-	return (uint32_t)(h >> 32);
+	return (uint16_t)(h >> 48) & (uint16_t)~TAG_PROBED;
+}
+
+static inline uint32_t bucket1(const struct ft_table *tb, uint64_t h)
+{
+	return (uint32_t)h & tb->mask;
+}
+
+static inline uint32_t bucket2(const struct ft_table *tb, uint64_t h)
+{
+	return (uint32_t)(h >> 24) & tb->mask;
+}
+
+static inline const struct ft_bucket *bucket_at(const struct ft_table *tb,
+						 uint32_t b)
+{
+	return &tb->b[b & tb->mask];
 }
 
 /* --- readers ------------------------------------------------------------ */
 
-/* Search one table, from the home bucket on, while keys overflowed. */
+/*
+ * The slots whose tag is tag, as a bit mask: ten tags compared at once
+ * (GCC vector extensions, SSE2 on x86), because comparing them one by
+ * one was a third of a lookup's instructions.
+ */
+typedef uint16_t tags8 __attribute__((vector_size(16)));
+
+static inline unsigned int tag_hits(const struct ft_bucket *bk, uint16_t tag)
+{
+	tags8 v, want = { tag, tag, tag, tag, tag, tag, tag, tag };
+	unsigned int m = 0, i;
+
+	memcpy(&v, bk->tag, sizeof(v));
+	v = (v & (uint16_t)~TAG_PROBED) == want;
+	for (i = 0; i < 8; i++)
+		m |= (v[i] & 1u) << i;
+	for (i = 8; i < FT_SLOTS; i++)
+		m |= (unsigned int)((bk->tag[i] & ~TAG_PROBED) == tag) << i;
+	return m;
+}
+
+static struct flow *bucket_find(const struct flowtable *ft,
+				const struct ft_bucket *bk, uint16_t tag,
+				const struct tuple *t, enum ft_dir *dir)
+{
+	unsigned int m = tag_hits(bk, tag);
+	struct flow *f;
+	enum ft_dir d;
+
+	while (m) {
+		unsigned int i = (unsigned int)__builtin_ctz(m);
+		uint32_t ref = ft_deref(bk->ref[i]);
+
+		m &= m - 1;
+		if (ref && ref_matches(ft, ref, t, &f, &d)) {
+			if (dir)
+				*dir = d;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* Search one table: both candidate buckets, then the probe after them. */
 static struct flow *table_find(const struct flowtable *ft,
 			       const struct ft_table *tb, uint64_t h,
 			       const struct tuple *t, enum ft_dir *dir)
 {
-	uint32_t b = (uint32_t)h, tag = hash_tag(h), n, i;
+	uint32_t b = bucket1(tb, h), n;
+	uint16_t tag = hash_tag(h);
+	const struct ft_bucket *bk = bucket_at(tb, b);
 	struct flow *f;
-	enum ft_dir d;
 
-	for (n = 0; n <= tb->mask; n++) {
-		const struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
-
-		for (i = 0; i < FT_SLOTS; i++) {
-			uint64_t v = ft_deref(bk->slot[i]);
-
-			if (v && hash_tag(v) == tag &&
-			    ref_matches(ft, (uint32_t)v, t, &f, &d)) {
-				if (dir)
-					*dir = d;
-				return f;
-			}
-		}
-		if (!ft_deref(bk->overflow))
-			break;
+	/* a miss reads both: start the second now */
+	__builtin_prefetch(bucket_at(tb, bucket2(tb, h)));
+	f = bucket_find(ft, bk, tag, t, dir);
+	if (!f && bucket2(tb, h) != b)
+		f = bucket_find(ft, bucket_at(tb, bucket2(tb, h)), tag, t, dir);
+	for (n = 1; !f && n <= tb->mask && ft_deref(bk->overflow); n++) {
+		bk = bucket_at(tb, b + n);
+		f = bucket_find(ft, bk, tag, t, dir);
 	}
-	return NULL;
+	return f;
 }
 
 struct flow *ft_lookup(struct flowtable *ft, const struct tuple *t,
@@ -272,18 +342,32 @@ struct flow *ft_lookup(struct flowtable *ft, const struct tuple *t,
 
 #define FT_BATCH 32
 
+static void prefetch_tagged(const struct flowtable *ft,
+			    const struct ft_bucket *bk, uint16_t tag)
+{
+	unsigned int m = tag_hits(bk, tag);
+
+	while (m) {
+		uint32_t ref = ft_deref(bk->ref[__builtin_ctz(m)]);
+
+		m &= m - 1;
+		if (ref)
+			__builtin_prefetch(ref_flow(ft, ref));
+	}
+}
+
 /*
  * As ft_lookup(), but each step's memory is fetched for the whole batch
- * before any of it is used: all home buckets, then the flows their tags
- * point at. Nearly every key is in its home bucket, so that is nearly
- * all the memory a lookup touches, and the misses overlap.
+ * before any of it is used: all candidate buckets, then the flows their
+ * tags point at. Nearly every key is in one of its two buckets, so that
+ * is nearly all the memory a lookup touches, and the misses overlap.
  */
 static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 			 size_t n, struct flow **out, enum ft_dir *dirs)
 {
 	struct ft_table *tb = ft_deref(ft->tbl);
 	uint64_t h[FT_BATCH];
-	size_t i, k;
+	size_t i;
 
 	if (ft_deref(tb->future)) {
 		for (i = 0; i < n; i++)
@@ -292,17 +376,14 @@ static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 	}
 	for (i = 0; i < n; i++) {
 		h[i] = key_hash(tb, &keys[i]);
-		__builtin_prefetch(&tb->b[(uint32_t)h[i] & tb->mask]);
+		__builtin_prefetch(bucket_at(tb, bucket1(tb, h[i])));
+		__builtin_prefetch(bucket_at(tb, bucket2(tb, h[i])));
 	}
 	for (i = 0; i < n; i++) {
-		const struct ft_bucket *bk = &tb->b[(uint32_t)h[i] & tb->mask];
-
-		for (k = 0; k < FT_SLOTS; k++) {
-			uint64_t v = ft_deref(bk->slot[k]);
-
-			if (v && hash_tag(v) == hash_tag(h[i]))
-				__builtin_prefetch(ref_flow(ft, (uint32_t)v));
-		}
+		prefetch_tagged(ft, bucket_at(tb, bucket1(tb, h[i])),
+				hash_tag(h[i]));
+		prefetch_tagged(ft, bucket_at(tb, bucket2(tb, h[i])),
+				hash_tag(h[i]));
 	}
 	for (i = 0; i < n; i++) {
 		out[i] = table_find(ft, tb, h[i], &keys[i], &dirs[i]);
@@ -325,55 +406,104 @@ void ft_lookup_many(struct flowtable *ft, const struct tuple *keys, size_t n,
 
 /* --- entries (writers, under the lock) ----------------------------------- */
 
+static int free_slot(const struct ft_bucket *bk)
+{
+	int i;
+
+	for (i = 0; i < FT_SLOTS; i++)
+		if (!bk->ref[i])
+			return i;
+	return -1;
+}
+
+static unsigned int bucket_used(const struct ft_bucket *bk)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < FT_SLOTS; i++)
+		n += bk->ref[i] != 0;
+	return n;
+}
+
+static void slot_set(struct ft_bucket *bk, int i, uint16_t tag, uint32_t ref)
+{
+	__atomic_store_n(&bk->tag[i], tag, __ATOMIC_RELAXED);
+	ft_publish(bk->ref[i], ref);
+}
+
 /*
- * Store an entry in the first free slot from its home bucket on. The
- * buckets passed learn of it first, so a reader never stops short of an
- * entry it can see. Returns how many buckets a lookup walks to it.
+ * Store an entry: in the emptier of its two buckets, or else in the
+ * first with room after its first bucket, whose buckets passed learn of it
+ * first, so a reader never stops short of an entry it can see. Returns
+ * how many buckets a lookup walks to it.
  */
 static uint32_t slot_put(struct ft_table *tb, uint64_t h, uint32_t ref)
 {
-	uint32_t b = (uint32_t)h, n, i, k;
+	uint32_t b1 = bucket1(tb, h), b2 = bucket2(tb, h), n, k;
+	struct ft_bucket *bk = &tb->b[b1], *alt = &tb->b[b2];
+	int i;
 
-	for (n = 0; n <= tb->mask; n++) {
-		struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+	if (bucket_used(alt) < bucket_used(bk))
+		bk = alt;
+	i = free_slot(bk);
+	if (i >= 0) {
+		slot_set(bk, i, hash_tag(h), ref);
+		return 1;
+	}
+	for (n = 1; n <= tb->mask; n++) {
+		bk = &tb->b[(b1 + n) & tb->mask];
+		i = free_slot(bk);
+		if (i < 0)
+			continue;
+		for (k = 0; k < n; k++) {
+			struct ft_bucket *p = &tb->b[(b1 + k) & tb->mask];
 
-		for (i = 0; i < FT_SLOTS; i++) {
-			if (bk->slot[i])
-				continue;
-			for (k = 0; k < n; k++) {
-				struct ft_bucket *p = &tb->b[(b + k) & tb->mask];
-
-				ft_publish(p->overflow, p->overflow + 1);
-			}
-			ft_publish(bk->slot[i], (h & ~(uint64_t)UINT32_MAX) | ref);
-			return n + 1;
+			ft_publish(p->overflow, p->overflow + 1);
 		}
+		slot_set(bk, i, hash_tag(h) | TAG_PROBED, ref);
+		return n + 1;
 	}
 	return 0;	/* never: tables grow long before they fill */
+}
+
+static int slot_of(const struct ft_bucket *bk, uint32_t ref)
+{
+	int i;
+
+	for (i = 0; i < FT_SLOTS; i++)
+		if (bk->ref[i] == ref)
+			return i;
+	return -1;
 }
 
 /* Remove the entry ref from tb, if it is there. */
 static bool slot_del(struct ft_table *tb, uint64_t h, uint32_t ref)
 {
-	const uint64_t v = (h & ~(uint64_t)UINT32_MAX) | ref;
-	uint32_t b = (uint32_t)h, n, i, k;
+	uint32_t b1 = bucket1(tb, h), n, k;
+	struct ft_bucket *bk = &tb->b[b1];
+	int i;
 
-	for (n = 0; n <= tb->mask; n++) {
-		struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
+	i = slot_of(bk, ref);
+	if (i < 0) {
+		bk = &tb->b[bucket2(tb, h)];
+		i = slot_of(bk, ref);
+	}
+	if (i >= 0 && !(bk->tag[i] & TAG_PROBED)) {
+		ft_publish(bk->ref[i], 0);
+		return true;
+	}
+	for (n = 1; n <= tb->mask && tb->b[(b1 + n - 1) & tb->mask].overflow; n++) {
+		bk = &tb->b[(b1 + n) & tb->mask];
+		i = slot_of(bk, ref);
+		if (i < 0 || !(bk->tag[i] & TAG_PROBED))
+			continue;
+		ft_publish(bk->ref[i], 0);
+		for (k = 0; k < n; k++) {
+			struct ft_bucket *p = &tb->b[(b1 + k) & tb->mask];
 
-		for (i = 0; i < FT_SLOTS; i++) {
-			if (bk->slot[i] != v)
-				continue;
-			ft_publish(bk->slot[i], 0);
-			for (k = 0; k < n; k++) {
-				struct ft_bucket *p = &tb->b[(b + k) & tb->mask];
-
-				ft_publish(p->overflow, p->overflow - 1);
-			}
-			return true;
+			ft_publish(p->overflow, p->overflow - 1);
 		}
-		if (!bk->overflow)
-			break;
+		return true;
 	}
 	return false;
 }
@@ -426,9 +556,9 @@ static void move_bucket(struct flowtable *ft, struct ft_table *old,
 	uint32_t k;
 
 	for (k = 0; k < FT_SLOTS; k++) {
-		uint32_t ref = (uint32_t)bk->slot[k];
+		uint32_t ref = bk->ref[k];
 
-		if (!bk->slot[k])
+		if (!ref)
 			continue;
 		ref_key(ft, ref, &key);
 		/* published in the new table before it leaves the old */
@@ -463,12 +593,12 @@ static void resize_check(struct flowtable *ft)
 	uint32_t buckets = ft->tbl->mask + 1;
 	uint64_t cap = capacity(ft->tbl);
 
-	/* between 1/8 and 1/2 full: keys almost always in their home
-	 * bucket (at 3/4, linear probing's clusters put one key in 30 a
-	 * bucket or more away), and 18 to 73 bytes of index per entry */
-	if (ft->entries > cap / 2 && buckets < FT_MAX_BUCKETS)
+	/* between 1/10 and 4/5 full: with two choices a key probes past
+	 * its buckets about once in 10^4 at 4/5 (measured), and the index
+	 * costs 8 to 64 bytes an entry */
+	if (ft->entries > cap / 5 * 4 && buckets < FT_MAX_BUCKETS)
 		resize_start(ft, buckets * 2);
-	else if (ft->entries < cap / 8 && buckets > FT_MIN_BUCKETS &&
+	else if (ft->entries < cap / 10 && buckets > FT_MIN_BUCKETS &&
 		 buckets > ft->floor)
 		resize_start(ft, buckets / 2);
 }
@@ -497,20 +627,18 @@ static void entry_del(struct flowtable *ft, const struct tuple *key,
 			return;
 }
 
-/* How far from home a new entry for key would land (newest table). */
+/* How many buckets a lookup would walk to a new entry for key. */
 static uint32_t probe_len(struct flowtable *ft, const struct tuple *key)
 {
 	struct ft_table *tb = table_newest(ft);
 	uint64_t h = key_hash(tb, key);
-	uint32_t b = (uint32_t)h, n, i;
+	uint32_t b = bucket1(tb, h), n;
 
-	for (n = 0; n <= tb->mask; n++) {
-		const struct ft_bucket *bk = &tb->b[(b + n) & tb->mask];
-
-		for (i = 0; i < FT_SLOTS; i++)
-			if (!bk->slot[i])
-				return n + 1;
-	}
+	if (free_slot(bucket_at(tb, bucket2(tb, h))) >= 0)
+		return 1;
+	for (n = 0; n <= tb->mask; n++)
+		if (free_slot(bucket_at(tb, b + n)) >= 0)
+			return n + 1;
 	return n;
 }
 
@@ -845,12 +973,12 @@ size_t ft_take_victims(struct flowtable *ft, struct ft_victim *out,
 	return n;
 }
 
-/* Buckets for flows entries, at most half full. */
+/* Buckets for flows entries, at most 4/5 full. */
 static uint32_t buckets_for(uint64_t flows)
 {
 	uint64_t b = FT_MIN_BUCKETS;
 
-	while (b * FT_SLOTS < 2 * flows && b < FT_MAX_BUCKETS)
+	while (b * FT_SLOTS * 4 < flows * 5 && b < FT_MAX_BUCKETS)
 		b *= 2;
 	return (uint32_t)b;
 }
@@ -933,7 +1061,7 @@ static bool walk_chunk(struct flowtable *ft, uint32_t from,
 		end = tb->mask + 1;
 	for (i = from; i < end; i++) {
 		for (k = 0; k < FT_SLOTS; k++) {
-			uint32_t ref = (uint32_t)tb->b[i].slot[k];
+			uint32_t ref = tb->b[i].ref[k];
 
 			if (ref && !(ref & REF_REPLY) &&
 			    !fn(ref_flow(ft, ref), arg))
@@ -1051,9 +1179,9 @@ void ft_get_stats(struct flowtable *ft, struct ft_stats *st)
 }
 
 /*
- * The walk to every stored key: how many buckets past its home bucket
- * it sits. Needs each key's hash, so it reads every flow: for the
- * stats command, not for a loop.
+ * The walk to every stored key: one bucket for a key in either of its
+ * two buckets (both are read at once), one more per bucket probed past
+ * the first. Only probed keys need their hash, so this is cheap.
  */
 void ft_chain_stats(struct flowtable *ft, struct ft_stats *st)
 {
@@ -1065,13 +1193,19 @@ void ft_chain_stats(struct flowtable *ft, struct ft_stats *st)
 	memset(st->chains, 0, sizeof(st->chains));
 	for (tb = ft_deref(ft->tbl); tb; tb = ft_deref(tb->future)) {
 		for (i = 0; i <= tb->mask; i++) {
+			const struct ft_bucket *bk = &tb->b[i];
+
 			for (k = 0; k < FT_SLOTS; k++) {
-				uint32_t ref = (uint32_t)ft_deref(tb->b[i].slot[k]);
+				uint32_t ref = ft_deref(bk->ref[k]);
 
 				if (!ref)
 					continue;
-				ref_key(ft, ref, &key);
-				d = (i - (uint32_t)key_hash(tb, &key)) & tb->mask;
+				d = 0;
+				if (ft_read(bk->tag[k]) & TAG_PROBED) {
+					ref_key(ft, ref, &key);
+					d = (i - bucket1(tb, key_hash(tb, &key))) &
+					    tb->mask;
+				}
 				if (d + 1 > st->longest_chain)
 					st->longest_chain = d + 1;
 				st->chains[d < FT_CHAIN_HIST - 1 ? d
@@ -1138,7 +1272,7 @@ void ft_free(struct flowtable *ft)
 	for (tb = ft->tbl; tb; tb = tb->future)
 		for (i = 0; i <= tb->mask; i++)
 			for (k = 0; k < FT_SLOTS; k++) {
-				uint32_t ref = (uint32_t)tb->b[i].slot[k];
+				uint32_t ref = tb->b[i].ref[k];
 
 				if (ref && !(ref & REF_REPLY))
 					free(ref_flow(ft, ref)->ext);
