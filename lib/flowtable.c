@@ -55,7 +55,10 @@
 #define TAG_PROBED	1u
 
 struct ft_bucket {
-	uint16_t tag[FT_SLOTS];
+	/* tags 0-3, 4-7 and 8-9, 16 bits each: words, so that readers
+	 * load them atomically (with relaxed loads, which cost nothing) */
+	uint64_t tags[2];
+	uint32_t tags2;
 	uint32_t overflow;
 	uint32_t ref[FT_SLOTS];
 };
@@ -257,8 +260,33 @@ static inline const struct ft_bucket *bucket_at(const struct ft_table *tb,
 
 /* --- readers ------------------------------------------------------------ */
 
+static inline uint16_t tag_get(const struct ft_bucket *bk, unsigned int i)
+{
+	if (i < 8)
+		return (uint16_t)(ft_read(bk->tags[i / 4]) >> (16 * (i % 4)));
+	return (uint16_t)(ft_read(bk->tags2) >> (16 * (i - 8)));
+}
+
+/* Writers only, under the lock: a read-modify-write of the tag's word. */
+static void tag_set(struct ft_bucket *bk, unsigned int i, uint16_t tag)
+{
+	if (i < 8) {
+		uint64_t *w = &bk->tags[i / 4];
+		unsigned int sh = 16 * (i % 4);
+
+		__atomic_store_n(w, (*w & ~(0xffffull << sh)) |
+				 (uint64_t)tag << sh, __ATOMIC_RELAXED);
+	} else {
+		uint32_t *w = &bk->tags2;
+		unsigned int sh = 16 * (i - 8);
+
+		__atomic_store_n(w, (*w & ~(0xffffu << sh)) |
+				 (uint32_t)tag << sh, __ATOMIC_RELAXED);
+	}
+}
+
 /*
- * The slots whose tag is tag, as a bit mask: ten tags compared at once
+ * The slots whose tag is tag, as a bit mask: eight tags compared at once
  * (GCC vector extensions, SSE2 on x86), because comparing them one by
  * one was a third of a lookup's instructions.
  */
@@ -267,14 +295,17 @@ typedef uint16_t tags8 __attribute__((vector_size(16)));
 static inline unsigned int tag_hits(const struct ft_bucket *bk, uint16_t tag)
 {
 	tags8 v, want = { tag, tag, tag, tag, tag, tag, tag, tag };
+	uint64_t w[2] = { ft_read(bk->tags[0]), ft_read(bk->tags[1]) };
+	uint32_t w2 = ft_read(bk->tags2);
 	unsigned int m = 0, i;
 
-	memcpy(&v, bk->tag, sizeof(v));
+	memcpy(&v, w, sizeof(v));
 	v = (v & (uint16_t)~TAG_PROBED) == want;
 	for (i = 0; i < 8; i++)
 		m |= (v[i] & 1u) << i;
 	for (i = 8; i < FT_SLOTS; i++)
-		m |= (unsigned int)((bk->tag[i] & ~TAG_PROBED) == tag) << i;
+		m |= (unsigned int)(((uint16_t)(w2 >> (16 * (i - 8))) &
+				     ~TAG_PROBED) == tag) << i;
 	return m;
 }
 
@@ -427,7 +458,7 @@ static unsigned int bucket_used(const struct ft_bucket *bk)
 
 static void slot_set(struct ft_bucket *bk, int i, uint16_t tag, uint32_t ref)
 {
-	__atomic_store_n(&bk->tag[i], tag, __ATOMIC_RELAXED);
+	tag_set(bk, (unsigned int)i, tag);
 	ft_publish(bk->ref[i], ref);
 }
 
@@ -488,14 +519,14 @@ static bool slot_del(struct ft_table *tb, uint64_t h, uint32_t ref)
 		bk = &tb->b[bucket2(tb, h)];
 		i = slot_of(bk, ref);
 	}
-	if (i >= 0 && !(bk->tag[i] & TAG_PROBED)) {
+	if (i >= 0 && !(tag_get(bk, (unsigned int)i) & TAG_PROBED)) {
 		ft_publish(bk->ref[i], 0);
 		return true;
 	}
 	for (n = 1; n <= tb->mask && tb->b[(b1 + n - 1) & tb->mask].overflow; n++) {
 		bk = &tb->b[(b1 + n) & tb->mask];
 		i = slot_of(bk, ref);
-		if (i < 0 || !(bk->tag[i] & TAG_PROBED))
+		if (i < 0 || !(tag_get(bk, (unsigned int)i) & TAG_PROBED))
 			continue;
 		ft_publish(bk->ref[i], 0);
 		for (k = 0; k < n; k++) {
@@ -1201,7 +1232,7 @@ void ft_chain_stats(struct flowtable *ft, struct ft_stats *st)
 				if (!ref)
 					continue;
 				d = 0;
-				if (ft_read(bk->tag[k]) & TAG_PROBED) {
+				if (tag_get(bk, k) & TAG_PROBED) {
 					ref_key(ft, ref, &key);
 					d = (i - bucket1(tb, key_hash(tb, &key))) &
 					    tb->mask;
