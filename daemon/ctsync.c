@@ -2,8 +2,9 @@
 /*
  * The conntrack mirror (see ctsync.h). Two netlink sockets: one bound to
  * the event groups, read from the main loop; one for requests (dumps,
- * deletes), used synchronously. libnetfilter_conntrack parses the
- * messages and builds the deletes.
+ * deletes), used synchronously. Entries are read by lib/ctmsg.c (see
+ * there why not by libnetfilter_conntrack); deletes are built by
+ * libnetfilter_conntrack.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <urcu/system.h>
 
+#include "ctmsg.h"
 #include "ctsync.h"
 #include "fcd.h"
 #include "flowtable.h"
@@ -58,68 +60,15 @@ static uint64_t ms_since(uint64_t start)
 
 /* --- from conntrack's words to ours ------------------------------------- */
 
-static bool has(const struct nf_conntrack *ct, enum nf_conntrack_attr a)
+static uint16_t entry_flags(const struct ct_entry *e, uint32_t decided)
 {
-	return nfct_attr_is_set(ct, a) > 0;
-}
-
-/*
- * The flow key of one direction of ct. ICMP echo carries its id in both
- * ports, as lib/pkt.c keys the packets. Returns false for a family we
- * do not keep.
- */
-static bool ct_tuple(const struct nf_conntrack *ct, bool reply,
-		     struct tuple *t)
-{
-	const enum nf_conntrack_attr
-		l3 = reply ? ATTR_REPL_L3PROTO : ATTR_ORIG_L3PROTO,
-		l4 = reply ? ATTR_REPL_L4PROTO : ATTR_ORIG_L4PROTO,
-		s4 = reply ? ATTR_REPL_IPV4_SRC : ATTR_ORIG_IPV4_SRC,
-		d4 = reply ? ATTR_REPL_IPV4_DST : ATTR_ORIG_IPV4_DST,
-		s6 = reply ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC,
-		d6 = reply ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST,
-		sp = reply ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC,
-		dp = reply ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST;
-
-	memset(t, 0, sizeof(*t));
-	if (!has(ct, l3) || !has(ct, l4))
-		return false;
-	t->family = nfct_get_attr_u8(ct, l3);
-	t->proto = nfct_get_attr_u8(ct, l4);
-	if (t->family == AF_INET && has(ct, s4) && has(ct, d4)) {
-		t->src.v4.s_addr = nfct_get_attr_u32(ct, s4);
-		t->dst.v4.s_addr = nfct_get_attr_u32(ct, d4);
-	} else if (t->family == AF_INET6 && has(ct, s6) && has(ct, d6)) {
-		memcpy(&t->src.v6, nfct_get_attr(ct, s6), sizeof(t->src.v6));
-		memcpy(&t->dst.v6, nfct_get_attr(ct, d6), sizeof(t->dst.v6));
-	} else {
-		return false;
-	}
-	if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6) {
-		if (has(ct, ATTR_ICMP_ID))
-			t->sport = t->dport = ntohs(nfct_get_attr_u16(ct,
-							ATTR_ICMP_ID));
-	} else if (has(ct, sp) && has(ct, dp)) {
-		t->sport = ntohs(nfct_get_attr_u16(ct, sp));
-		t->dport = ntohs(nfct_get_attr_u16(ct, dp));
-	}
-	if (has(ct, ATTR_ZONE))
-		t->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
-	return true;
-}
-
-static uint16_t ct_flags(const struct nf_conntrack *ct, uint32_t decided,
-			 uint32_t mark)
-{
-	uint32_t status = has(ct, ATTR_STATUS) ?
-			  nfct_get_attr_u32(ct, ATTR_STATUS) : 0;
 	uint16_t flags = FLOW_CONFIRMED;
 
-	if (status & IPS_SEEN_REPLY)
+	if (e->status & IPS_SEEN_REPLY)
 		flags |= FLOW_SEEN_REPLY;
-	if (status & IPS_ASSURED)
+	if (e->status & IPS_ASSURED)
 		flags |= FLOW_ASSURED;
-	if (mark & decided)
+	if (e->mark & decided)
 		flags |= FLOW_DECIDED;
 	return flags;
 }
@@ -150,29 +99,26 @@ static void apply_destroy(struct ctsync *cs, const struct tuple *orig,
  * reply key, or holding another ct id, is a stale one the kernel no
  * longer has; ft_add_locked() replaces it.
  */
-static void apply_entry(struct ctsync *cs, const struct nf_conntrack *ct,
-			const struct tuple *orig, const struct tuple *reply,
+static void apply_entry(struct ctsync *cs, const struct ct_entry *e,
 			enum ct_kind kind)
 {
 	uint32_t decided = cs->fcd->cfg->marks.decided;
-	uint32_t id = has(ct, ATTR_ID) ? nfct_get_attr_u32(ct, ATTR_ID) : 0;
-	uint32_t mark = has(ct, ATTR_MARK) ? nfct_get_attr_u32(ct, ATTR_MARK) : 0;
 	uint16_t flags;
 	struct tuple have;
 	enum ft_dir dir;
 	struct flow *f;
 
 	ft_lock(cs->ft);
-	f = ft_find_locked(cs->ft, orig, &dir);
+	f = ft_find_locked(cs->ft, &e->orig, &dir);
 	if (f && (dir != FT_ORIG ||
-		  ((f->flags & FLOW_CONFIRMED) && f->ct_id != id)))
+		  ((f->flags & FLOW_CONFIRMED) && f->ct_id != e->id)))
 		f = NULL;
 	if (f) {
 		flow_reply(f, &have);
-		if (memcmp(&have, reply, sizeof(have)) != 0)
-			f = ft_set_reply_locked(cs->ft, f, reply);
+		if (memcmp(&have, &e->reply, sizeof(have)) != 0)
+			f = ft_set_reply_locked(cs->ft, f, &e->reply);
 	} else {
-		f = ft_add_locked(cs->ft, orig, reply, false);
+		f = ft_add_locked(cs->ft, &e->orig, &e->reply, false);
 		if (f && kind == CT_DUMPED)
 			f->flags |= FLOW_FROM_DUMP;
 	}
@@ -181,29 +127,25 @@ static void apply_entry(struct ctsync *cs, const struct nf_conntrack *ct,
 		ft_unlock(cs->ft);
 		return;
 	}
-	flags = ct_flags(ct, decided, mark) |
+	flags = entry_flags(e, decided) |
 		(f->flags & (FLOW_QUEUED | FLOW_FROM_DUMP));
 	if (kind != CT_DUMPED)
 		flags &= (uint16_t)~FLOW_FROM_DUMP;
-	CMM_STORE_SHARED(f->ct_id, id);
-	CMM_STORE_SHARED(f->mark, mark);
-	if (has(ct, ATTR_TCP_STATE))
-		CMM_STORE_SHARED(f->tcp_state, nfct_get_attr_u8(ct, ATTR_TCP_STATE));
+	CMM_STORE_SHARED(f->ct_id, e->id);
+	CMM_STORE_SHARED(f->mark, e->mark);
+	if (e->has_tcp_state)
+		CMM_STORE_SHARED(f->tcp_state, e->tcp_state);
 	ft_set_flags_locked(cs->ft, f, flags);
 	if (kind == CT_DUMPED)
 		flow_seen(f, cs->round);
 	ft_unlock(cs->ft);
 }
 
-/*
- * One object per message: parsing may allocate (labels, helper names)
- * into it, and only nfct_destroy() knows what to free.
- */
 static int on_message(const struct nlmsghdr *nlh, void *data)
 {
+	const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 	struct ctsync *cs = data;
-	struct tuple orig, reply;
-	struct nf_conntrack *ct;
+	struct ct_entry e;
 	enum ct_kind kind;
 
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
@@ -217,18 +159,12 @@ static int on_message(const struct nlmsghdr *nlh, void *data)
 	default:
 		return MNL_CB_OK;
 	}
-	ct = nfct_new();
-	if (!ct) {
-		cs->st.no_memory++;
-		return MNL_CB_OK;
-	}
-	if (nfct_nlmsg_parse(nlh, ct) < 0 ||
-	    !ct_tuple(ct, false, &orig) || !ct_tuple(ct, true, &reply)) {
+	if (nlh->nlmsg_len < off ||
+	    ctmsg_parse((const uint8_t *)nlh + off, nlh->nlmsg_len - off,
+			&e) != CTMSG_OK) {
 		cs->st.errors++;
-		nfct_destroy(ct);
 		return MNL_CB_OK;
 	}
-	reply.zone = orig.zone;
 	switch (kind) {
 	case CT_DUMPED:
 		cs->st.dump_entries++;
@@ -246,11 +182,9 @@ static int on_message(const struct nlmsghdr *nlh, void *data)
 	if (kind != CT_DUMPED)
 		cs->st.events++;
 	if (kind == CT_DESTROY)
-		apply_destroy(cs, &orig, has(ct, ATTR_ID) ?
-			      nfct_get_attr_u32(ct, ATTR_ID) : 0);
+		apply_destroy(cs, &e.orig, e.id);
 	else
-		apply_entry(cs, ct, &orig, &reply, kind);
-	nfct_destroy(ct);
+		apply_entry(cs, &e, kind);
 	return MNL_CB_OK;
 }
 
