@@ -47,7 +47,8 @@ struct ctsync {
 	uint8_t round;			/* of the resync running */
 	bool resync_due;		/* events were lost */
 	uint64_t last_dump;		/* monotonic ns */
-	uint32_t rcvbuf;		/* applied */
+	uint32_t rcvbuf;		/* what the kernel gave */
+	uint32_t rcvbuf_wanted;		/* conntrack.rcvbuf applied */
 	bool reliable;			/* applied */
 	struct ctsync_stats st;
 	uint8_t buf[CT_BUF_SIZE];
@@ -403,14 +404,34 @@ static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
 	nfct_destroy(ct);
 }
 
+/* Answers to deletes already sent: only refusals come back. */
+static void read_delete_answers(struct ctsync *cs)
+{
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+	int len;
+
+	while ((n = recv(mnl_socket_get_fd(cs->req), cs->buf, sizeof(cs->buf),
+			 MSG_DONTWAIT)) > 0) {
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)cs->buf;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			stray_answer(cs, nlh);
+	}
+}
+
 static void delete_victims(struct ctsync *cs)
 {
 	struct ft_victim v[CT_VICTIMS];
-	size_t i, n;
+	size_t i, n, sent = 0;
 
-	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0)
+	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0) {
 		for (i = 0; i < n; i++)
 			delete_entry(cs, &v[i]);
+		sent += n;
+	}
+	if (sent)
+		read_delete_answers(cs);
 }
 
 /* --- events ------------------------------------------------------------------ */
@@ -456,14 +477,23 @@ static int set_int_opt(struct mnl_socket *nl, int level, int opt, int v)
 void ctsync_configure(struct ctsync *cs, const struct config *cfg)
 {
 	int fd = mnl_socket_get_fd(cs->ev), v = (int)cfg->conntrack.rcvbuf;
+	socklen_t len = sizeof(v);
 
-	if (cs->rcvbuf != cfg->conntrack.rcvbuf) {
-		/* FORCE: past net.core.rmem_max, as we have CAP_NET_ADMIN */
+	if (cs->rcvbuf_wanted != cfg->conntrack.rcvbuf) {
+		/* FORCE: past net.core.rmem_max, as we have CAP_NET_ADMIN;
+		 * without it the kernel caps the size, and we say so */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
 		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
 			log_warn(errno, "conntrack events: receive buffer of "
 				 "%d bytes", v);
-		cs->rcvbuf = cfg->conntrack.rcvbuf;
+		cs->rcvbuf_wanted = cfg->conntrack.rcvbuf;
+		/* the kernel reports twice what it counts against data */
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0)
+			cs->rcvbuf = (uint32_t)v / 2;
+		if (cs->rcvbuf < cs->rcvbuf_wanted)
+			log_warnx("conntrack events: receive buffer is %u bytes, "
+				  "not the %u asked for", cs->rcvbuf,
+				  cs->rcvbuf_wanted);
 	}
 	if (cs->reliable != cfg->conntrack.reliable) {
 		v = cfg->conntrack.reliable;
