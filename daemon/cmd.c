@@ -169,7 +169,7 @@ static void table_text(struct fcd *fcd, struct buf *out)
 		   "chain %u%s\n", (unsigned long long)t.flows,
 		   (unsigned long long)t.buckets, t.load, t.longest_chain,
 		   t.resizing ? ", resizing" : "");
-	buf_puts(out, "  chains by length:");
+	buf_puts(out, "  keys by buckets past their first:");
 	for (k = 0; k < FT_CHAIN_HIST; k++)
 		buf_printf(out, " %d%s:%llu", k, k == FT_CHAIN_HIST - 1 ? "+" : "",
 			   (unsigned long long)t.chains[k]);
@@ -180,7 +180,7 @@ static void table_text(struct fcd *fcd, struct buf *out)
 		   (unsigned long long)t.swept,
 		   (unsigned long long)t.pending_expired);
 	buf_printf(out, "  resizes: grows %llu, shrinks %llu, rehashes %llu, "
-		   "nodes moved %llu; chain cap hits %llu, evictions not "
+		   "entries moved %llu; probe cap hits %llu, evictions not "
 		   "sent %llu\n", (unsigned long long)t.grows,
 		   (unsigned long long)t.shrinks,
 		   (unsigned long long)t.rehashes,
