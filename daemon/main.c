@@ -316,16 +316,16 @@ static void table_open(struct fcd *fcd)
 
 /*
  * Once a second: the table's clock, resize steps (a lock hold per 1024
- * buckets, so workers wait no longer than that), pending flows that
- * never got their NEW event, and memory no reader can see any more.
+ * buckets, so workers wait no longer than that; at most 50 ms of them,
+ * the rest of a resize rides on inserts and deletes), pending flows
+ * that never got their NEW event, and memory no reader can see any more.
  */
 static void table_tick(struct fcd *fcd, uint64_t now)
 {
 	uint32_t ttl = fcd->cfg->conntrack.pending_ttl;
-	int i;
 
 	ft_set_clock(fcd->ft, (uint32_t)(now / 1000000000ull));
-	for (i = 0; i < 64 && ft_maintain(fcd->ft, 1024); i++)
+	while (ft_maintain(fcd->ft, 1024) && loop_now() - now < 50000000ull)
 		;
 	if (now - fcd->last_expire >= ttl * 1000000000ull / 2) {
 		ft_expire_pending(fcd->ft, ttl);

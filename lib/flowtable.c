@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "flowtable.h"
 
@@ -286,26 +289,32 @@ static void tag_set(struct ft_bucket *bk, unsigned int i, uint16_t tag)
 }
 
 /*
- * The slots whose tag is tag, as a bit mask: eight tags compared at once
- * (GCC vector extensions, SSE2 on x86), because comparing them one by
- * one was a third of a lookup's instructions.
+ * The slots whose tag is tag, as a mask with bit 2i set for slot i: the
+ * first eight tags compared at once (SSE2, where there is SSE2: one
+ * by one they were a third of a lookup's instructions).
  */
-typedef uint16_t tags8 __attribute__((vector_size(16)));
-
 static inline unsigned int tag_hits(const struct ft_bucket *bk, uint16_t tag)
 {
-	tags8 v, want = { tag, tag, tag, tag, tag, tag, tag, tag };
-	uint64_t w[2] = { ft_read(bk->tags[0]), ft_read(bk->tags[1]) };
+	uint64_t w0 = ft_read(bk->tags[0]), w1 = ft_read(bk->tags[1]);
 	uint32_t w2 = ft_read(bk->tags2);
 	unsigned int m = 0, i;
+#ifdef __SSE2__
+	__m128i v = _mm_set_epi64x((long long)w1, (long long)w0);
+	__m128i eq = _mm_cmpeq_epi16(
+		_mm_and_si128(v, _mm_set1_epi16((short)(uint16_t)~TAG_PROBED)),
+		_mm_set1_epi16((short)tag));
 
-	memcpy(&v, w, sizeof(v));
-	v = (v & (uint16_t)~TAG_PROBED) == want;
-	for (i = 0; i < 8; i++)
-		m |= (v[i] & 1u) << i;
+	m = (unsigned int)_mm_movemask_epi8(eq) & 0x5555u;
+#else
+	for (i = 0; i < 8; i++) {
+		uint16_t t = (uint16_t)((i < 4 ? w0 : w1) >> (16 * (i % 4)));
+
+		m |= (unsigned int)((t & ~TAG_PROBED) == tag) << (2 * i);
+	}
+#endif
 	for (i = 8; i < FT_SLOTS; i++)
 		m |= (unsigned int)(((uint16_t)(w2 >> (16 * (i - 8))) &
-				     ~TAG_PROBED) == tag) << i;
+				     ~TAG_PROBED) == tag) << (2 * i);
 	return m;
 }
 
@@ -318,7 +327,7 @@ static struct flow *bucket_find(const struct flowtable *ft,
 	enum ft_dir d;
 
 	while (m) {
-		unsigned int i = (unsigned int)__builtin_ctz(m);
+		unsigned int i = (unsigned int)__builtin_ctz(m) / 2;
 		uint32_t ref = ft_deref(bk->ref[i]);
 
 		m &= m - 1;
@@ -379,7 +388,7 @@ static void prefetch_tagged(const struct flowtable *ft,
 	unsigned int m = tag_hits(bk, tag);
 
 	while (m) {
-		uint32_t ref = ft_deref(bk->ref[__builtin_ctz(m)]);
+		uint32_t ref = ft_deref(bk->ref[__builtin_ctz(m) / 2]);
 
 		m &= m - 1;
 		if (ref)
@@ -392,19 +401,15 @@ static void prefetch_tagged(const struct flowtable *ft,
  * before any of it is used: all candidate buckets, then the flows their
  * tags point at. Nearly every key is in one of its two buckets, so that
  * is nearly all the memory a lookup touches, and the misses overlap.
+ * During a resize the oldest table is searched in a batch too.
  */
 static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 			 size_t n, struct flow **out, enum ft_dir *dirs)
 {
-	struct ft_table *tb = ft_deref(ft->tbl);
+	struct ft_table *tb = ft_deref(ft->tbl), *next;
 	uint64_t h[FT_BATCH];
 	size_t i;
 
-	if (ft_deref(tb->future)) {
-		for (i = 0; i < n; i++)
-			out[i] = ft_lookup(ft, &keys[i], &dirs[i]);
-		return;
-	}
 	for (i = 0; i < n; i++) {
 		h[i] = key_hash(tb, &keys[i]);
 		__builtin_prefetch(bucket_at(tb, bucket1(tb, h[i])));
@@ -418,9 +423,12 @@ static void lookup_batch(struct flowtable *ft, const struct tuple *keys,
 	}
 	for (i = 0; i < n; i++) {
 		out[i] = table_find(ft, tb, h[i], &keys[i], &dirs[i]);
-		/* a resize may have begun since tb was read */
-		if (!out[i] && ft_deref(tb->future))
-			out[i] = ft_lookup(ft, &keys[i], &dirs[i]);
+		/* moved on by a resize (see ft_lookup()): the rest of the
+		 * way one at a time */
+		for (next = ft_deref(tb->future); !out[i] && next;
+		     next = ft_deref(next->future))
+			out[i] = table_find(ft, next, key_hash(next, &keys[i]),
+					    &keys[i], &dirs[i]);
 	}
 }
 

@@ -17,17 +17,17 @@
  * comes in through ft_params, so its tests can use one ThreadSanitizer
  * understands.
  *
- * Index. Buckets of one cache line hold seven 8-byte entries each: a
- * 32-bit tag from the key's hash and the flow's 32-bit index, so a
- * lookup compares tags and touches a flow only on a tag match: a miss
- * reads one cache line, a hit two. A key that finds its home bucket full
- * goes to the next with room (linear probing by bucket), and each bucket
- * counts the keys that passed it, so a lookup stops at the first bucket
- * nobody passed and deletes need no tombstones. A flow without NAT has
- * one entry, found by either direction: a key and its reverse hash
- * alike. A NAT flow has one entry per key.
+ * Index. A bucket is one cache line of ten entries, each a 16-bit tag
+ * from the key's hash and the flow's 32-bit index, so a lookup compares
+ * tags and touches a flow only on a tag match: a miss reads its buckets,
+ * a hit one flow more. Every key has two candidate buckets and goes into
+ * the emptier; only when both are full does it probe on from the first,
+ * whose buckets count the keys that passed them, so a lookup knows where
+ * to stop and deletes need no tombstones. A flow without NAT has one
+ * entry, found by either direction: a key and its reverse hash alike. A
+ * NAT flow has one entry per key.
  *
- * Resize (grow past 1/2 full, shrink below 1/8, or rehash at the same
+ * Resize (grow past 4/5 full, shrink below 1/10, or rehash at the same
  * size with a new secret when a key lands far from home) allocates the
  * new bucket array and moves the old buckets over, a few per write and
  * more from ft_maintain(). Each entry is published in the new table
