@@ -226,10 +226,10 @@ static void conntrack_text(struct fcd *fcd, struct buf *out)
 
 	ctsync_get_stats(fcd->ctsync, &c);
 	buf_printf(out, "conntrack: events %llu (new %llu, update %llu, "
-		   "destroy %llu), lost: enobufs %llu, resyncs %llu\n",
+		   "destroy %llu), lost %llu (enobufs %llu), resyncs %llu\n",
 		   (unsigned long long)c.events, (unsigned long long)c.new,
 		   (unsigned long long)c.update, (unsigned long long)c.destroy,
-		   (unsigned long long)c.enobufs,
+		   (unsigned long long)c.lost, (unsigned long long)c.enobufs,
 		   (unsigned long long)c.resyncs);
 	buf_printf(out, "  dumps %llu (last %llu entries in %llu ms; first "
 		   "sync %llu ms), swept %llu, errors %llu, no memory %llu\n",

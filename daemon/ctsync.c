@@ -19,6 +19,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/sock_diag.h>
 #include <urcu/system.h>
 
 #include "ctmsg.h"
@@ -31,6 +32,8 @@
 #define CT_BUF_SIZE	(64 * 1024)
 /* Event receives per loop wake-up, so the loop stays responsive. */
 #define CT_EVENT_BUDGET	256
+/* Before a resync: enough to empty any buffer, not forever in a storm. */
+#define CT_DRAIN_BUDGET	(1 << 20)
 #define CT_VICTIMS	256
 
 struct ctsync {
@@ -191,8 +194,9 @@ static int on_message(const struct nlmsghdr *nlh, void *data)
 
 /* --- requests: dumps and deletes ------------------------------------------- */
 
+/* A ctnetlink request; family AF_UNSPEC for every family (dumps). */
 static struct nlmsghdr *request(struct ctsync *cs, void *buf, uint16_t type,
-				uint16_t flags)
+				uint16_t flags, uint8_t family)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
@@ -201,7 +205,7 @@ static struct nlmsghdr *request(struct ctsync *cs, void *buf, uint16_t type,
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = ++cs->seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
+	nfg->nfgen_family = family;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
 	return nlh;
@@ -288,7 +292,7 @@ static uint32_t kernel_entries(struct ctsync *cs)
 	ssize_t n;
 	int len;
 
-	q = request(cs, req, IPCTNL_MSG_CT_GET_STATS, 0);
+	q = request(cs, req, IPCTNL_MSG_CT_GET_STATS, 0, AF_UNSPEC);
 	if (mnl_socket_sendto(cs->req, q, q->nlmsg_len) < 0)
 		return 0;
 	do {
@@ -317,7 +321,7 @@ static int dump(struct ctsync *cs)
 	int err, tries;
 
 	for (tries = 0; tries < 3; tries++) {
-		nlh = request(cs, req, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+		nlh = request(cs, req, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
 		if (mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
 			return -errno;
 		cs->st.dump_entries = 0;
@@ -338,13 +342,43 @@ static int dump(struct ctsync *cs)
  * Dump again and sweep what the dump did not show. Pending flows (their
  * packet queued, conntrack not yet confirmed) are left alone.
  */
+/*
+ * Events the kernel dropped for our socket, exactly (SO_MEMINFO); the
+ * ENOBUFS that reports a loss comes once however many follow.
+ */
+static uint32_t events_dropped(const struct ctsync *cs)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(mnl_socket_get_fd(cs->ev), SOL_SOCKET, SO_MEMINFO, mem,
+		       &len) < 0 || len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+static void read_events(struct ctsync *cs, int budget);
+
+/*
+ * Dump again and sweep what the dump did not show. Pending flows (their
+ * packet queued, conntrack not yet confirmed) are left alone.
+ *
+ * A socket that overran stays "congested", dropping every event without
+ * a further report, until its queue has been read empty; so the queue
+ * is read out first, or the dump would miss what is dropped while it
+ * runs. If events were dropped during the dump all the same, another
+ * resync follows.
+ */
 static void resync(struct ctsync *cs, const char *why)
 {
+	uint32_t drops;
 	size_t swept;
 	int err;
 
 	cs->resync_due = false;
 	cs->st.resyncs++;
+	read_events(cs, CT_DRAIN_BUDGET);
+	drops = events_dropped(cs);
 	cs->round = ft_mark_round(cs->ft);
 	err = dump(cs);
 	if (err < 0) {
@@ -355,9 +389,12 @@ static void resync(struct ctsync *cs, const char *why)
 	}
 	swept = ft_sweep(cs->ft);
 	cs->st.swept += swept;
+	if (events_dropped(cs) != drops)
+		cs->resync_due = true;
 	log_info("conntrack resync (%s): %llu entries in %llu ms, %zu stale "
-		 "flows removed", why, (unsigned long long)cs->st.dump_entries,
-		 (unsigned long long)cs->st.last_dump_ms, swept);
+		 "flows removed%s", why, (unsigned long long)cs->st.dump_entries,
+		 (unsigned long long)cs->st.last_dump_ms, swept,
+		 cs->resync_due ? "; events were lost meanwhile, again soon" : "");
 }
 
 /* Ask the kernel to delete the entry of an evicted flow; no wait. */
@@ -395,7 +432,9 @@ static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
 	if (v->ct_id)
 		nfct_set_attr_u32(ct, ATTR_ID, v->ct_id);
 
-	nlh = request(cs, req, IPCTNL_MSG_CT_DELETE, 0);
+	/* the kernel reads the tuple in the message's family: AF_UNSPEC
+	 * is refused with EOPNOTSUPP */
+	nlh = request(cs, req, IPCTNL_MSG_CT_DELETE, 0, t->family);
 	if (nfct_nlmsg_build(nlh, ct) < 0 ||
 	    mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
 		cs->st.delete_errors++;
@@ -436,12 +475,12 @@ static void delete_victims(struct ctsync *cs)
 
 /* --- events ------------------------------------------------------------------ */
 
-static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
+/* Read and apply up to budget receives of events, or until none wait. */
+static void read_events(struct ctsync *cs, int budget)
 {
-	struct ctsync *cs = src->data;
 	int i;
 
-	for (i = 0; i < CT_EVENT_BUDGET; i++) {
+	for (i = 0; i < budget; i++) {
 		ssize_t n = recv(mnl_socket_get_fd(cs->ev), cs->buf,
 				 sizeof(cs->buf), MSG_DONTWAIT);
 
@@ -462,6 +501,13 @@ static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
 		if (mnl_cb_run(cs->buf, (size_t)n, 0, 0, on_message, cs) < 0)
 			cs->st.errors++;
 	}
+}
+
+static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
+{
+	struct ctsync *cs = src->data;
+
+	read_events(cs, CT_EVENT_BUDGET);
 	delete_victims(cs);
 	/* at most one loss resync a second: under an event storm that
 	 * outruns us, dumping back to back would starve everything else */
@@ -591,17 +637,21 @@ void ctsync_close(struct ctsync *cs)
 void ctsync_get_stats(const struct ctsync *cs, struct ctsync_stats *st)
 {
 	*st = cs->st;
+	st->lost = events_dropped(cs);
 }
 
 void ctsync_stats_json(const struct ctsync *cs, struct json *j)
 {
-	const struct ctsync_stats *s = &cs->st;
+	struct ctsync_stats st;
+	const struct ctsync_stats *s = &st;
 
+	ctsync_get_stats(cs, &st);
 	json_kv_uint(j, "events", s->events);
 	json_kv_uint(j, "new", s->new);
 	json_kv_uint(j, "update", s->update);
 	json_kv_uint(j, "destroy", s->destroy);
 	json_kv_uint(j, "enobufs", s->enobufs);
+	json_kv_uint(j, "lost", s->lost);
 	json_kv_uint(j, "resyncs", s->resyncs);
 	json_kv_uint(j, "dumps", s->dumps);
 	json_kv_uint(j, "dump_entries", s->dump_entries);

@@ -38,6 +38,7 @@ struct ctsync_stats {
 	uint64_t events;		/* event messages applied */
 	uint64_t new, update, destroy;
 	uint64_t enobufs;		/* overruns reported: events lost */
+	uint64_t lost;			/* events the kernel dropped for us */
 	uint64_t resyncs;		/* dumps after a loss or on the timer */
 	uint64_t dumps;
 	uint64_t dump_entries;		/* entries read by the last dump */

@@ -164,3 +164,100 @@ router_lab() {
 		done
 	fi
 }
+
+# --- conntrack mirror helpers: mirror.sh, eventloss.sh, restart.sh,
+# zonecap.sh, hashflood.sh -------------------------------------------
+#
+# The kernel's table is read with conntrack(8), the daemon's mirror with
+# `flowcachectl --json flows`; tests/netns/ctcompare.py compares the two
+# entry for entry (zone, protocol, both tuples, mark).
+CTCOMPARE=$FC_SRCDIR/tests/netns/ctcompare.py
+
+# wait_secs SECONDS CMD...: like wait_for, for conditions that take long
+# to evaluate (a dump of 100,000 entries): the limit is wall-clock time,
+# polled every 0.1 s.
+wait_secs() {
+	local end=$(($(date +%s) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# ct NS ARGS...: conntrack(8) in NS, its chatter on stderr dropped.
+ct() { local ns=$1; shift; ip netns exec "$ns" conntrack "$@" 2>/dev/null; }
+
+# ct_count NS: entries in NS's conntrack table, all zones and families.
+ct_count() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+
+# ct_max_at_least NS N: NS's conntrack table takes N entries (its
+# nf_conntrack_max follows the host's and cannot exceed it).
+ct_max_at_least() {
+	local cur
+	cur=$(ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_max)
+	[ "$cur" -ge "$2" ] ||
+		ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_max="$2" 2>/dev/null
+}
+
+# ct_load NS FILE: `conntrack -R FILE` in NS (one -I or -D command a line,
+# without `conntrack`); fails when a line fails.
+ct_load() { ip netns exec "$1" conntrack -R "$2" >/dev/null 2>"$T/ct_load.err"; }
+
+# ct_dump NS FILE: the kernel's table, both families, with conntrack ids.
+ct_dump() {
+	{ ct "$1" -L -f ipv4 -o id; ct "$1" -L -f ipv6 -o id; } >"$2"
+}
+
+# stats_get PATH: one value of `flowcachectl --json stats`, PATH in
+# Python syntax: stats_get "['table']['flows']"
+stats_get() {
+	ctl --json stats >"$T/stats.json" 2>/dev/null &&
+	json_get "$T/stats.json" "d$1"
+}
+
+# zone_get ZONE FIELD: one field of a zone in `flowcachectl --json zones`
+# (prints 0 when the zone is not listed: no flows and no cap).
+zone_get() {
+	ctl --json zones >"$T/zones.json" 2>/dev/null &&
+	json_get "$T/zones.json" "([z['$2'] for z in d['zones'] if z['zone'] == $1] + [0])[0]"
+}
+
+# mirror_count_is N: the daemon's table holds N flows.
+mirror_count_is() { [ "$(stats_get "['table']['flows']" 2>/dev/null)" = "$1" ]; }
+
+# mirror_compare NS [ZONE] [CTCOMPARE-OPTIONS...]: dump both sides (the
+# daemon's with flows --zone ZONE when given, ZONE "" for all) into
+# $T/kernel.txt and $T/flows.json and compare them; ctcompare's report
+# in $T/compare.out.
+mirror_compare() {
+	local ns=$1 zone=${2:-}
+	shift
+	[ $# -gt 0 ] && shift
+	echo "conntrack -L failed" >"$T/compare.out"
+	ct_dump "$ns" "$T/kernel.txt" || return 2
+	if [ -n "$zone" ]; then
+		ctl --json flows --zone "$zone" >"$T/flows.json" 2>"$T/compare.out" ||
+			return 2
+		set -- --zone "$zone" "$@"
+	else
+		ctl --json flows >"$T/flows.json" 2>"$T/compare.out" || return 2
+	fi
+	python3 "$CTCOMPARE" "$@" "$T/kernel.txt" "$T/flows.json" \
+		>"$T/compare.out" 2>&1
+}
+
+# mirror_settles NAME NS SECONDS [ZONE] [CTCOMPARE-OPTIONS...]: check NAME
+# passes when, within SECONDS, the mirror equals the kernel's table;
+# prints ctcompare's summary (and its first differences) as # lines.
+mirror_settles() {
+	local name=$1 ns=$2 secs=$3
+	shift 3
+	if wait_secs "$secs" mirror_compare "$ns" "$@"; then
+		sed -n 's/^/# /; /^# zone /p' "$T/compare.out"
+		pass "$name"
+	else
+		sed 's/^/# /' "$T/compare.out"
+		fail "$name"
+	fi
+}
