@@ -1,7 +1,11 @@
 #!/bin/sh
 # Build the benchmark programs into bench/: nullq (the null NFQUEUE
 # responder), udpflood (the bounded UDP sender) and, when its source is
-# there, bench_pkt (pkt_parse() against libnetfilter_queue's helpers).
+# there, bench_pkt (pkt_parse() against libnetfilter_queue's helpers),
+# ctdump (ctnetlink dump/event counter) and ctfill (conntrack entry filler),
+# and, when their sources are there, bench_table (the flow table against
+# DPDK's rte_hash; the peer only when pkg-config finds libdpdk) and
+# bench_hash (SipHash against CRC32C and, with libxxhash, XXH3).
 # Needs the libraries the daemon needs (scripts/deps.sh installs them);
 # the daemon itself comes from the main build, ./scripts/build.sh.
 #
@@ -11,7 +15,8 @@ set -eu
 cd "$(dirname "$0")"
 CC=${CC:-gcc}
 CFLAGS=${CFLAGS:--O2 -Wall -Wextra}
-[ $# -gt 0 ] || set -- nullq udpflood bench_pkt
+[ $# -gt 0 ] || set -- nullq udpflood bench_pkt ctdump ctfill bench_table \
+	bench_hash
 for prog in "$@"; do
 	case $prog in
 	nullq)
@@ -21,11 +26,42 @@ for prog in "$@"; do
 	udpflood)
 		# shellcheck disable=SC2086
 		(set -x; $CC $CFLAGS udpflood.c -o udpflood) ;;
+	ctdump)
+		# the conntrack dump/event counter (bench/ctsync.sh,
+		# bench/ctevents.sh)
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS ctdump.c $(pkg-config --cflags --libs \
+			libmnl libnetfilter_conntrack) -o ctdump) ;;
+	ctfill)
+		# the conntrack entry filler (bench/ctsync.sh, bench/ctevents.sh)
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS ctfill.c \
+			$(pkg-config --cflags --libs libmnl) -o ctfill) ;;
 	bench_pkt)
 		[ -f bench_pkt.c ] || continue
 		# shellcheck disable=SC2046,SC2086
 		(set -x; $CC $CFLAGS -I../lib bench_pkt.c ../lib/pkt.c \
 			$(pkg-config --cflags --libs libnetfilter_queue) -o bench_pkt) ;;
+	bench_table)
+		[ -f bench_table.c ] || continue
+		[ -f ../lib/flowtable.c ] || continue
+		peer=
+		if pkg-config --exists libdpdk; then
+			peer="-DHAVE_DPDK $(pkg-config --cflags --libs libdpdk)"
+		fi
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS -I../lib bench_table.c ../lib/flowtable.c \
+			$(pkg-config --cflags --libs liburcu-memb) \
+			$peer -o bench_table) ;;
+	bench_hash)
+		[ -f bench_hash.c ] || continue
+		xxh=
+		if pkg-config --exists libxxhash; then
+			xxh="-DHAVE_XXHASH $(pkg-config --cflags --libs libxxhash)"
+		fi
+		# shellcheck disable=SC2086
+		(set -x; $CC $CFLAGS -msse4.2 -I../lib bench_hash.c \
+			$xxh -o bench_hash) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac
 done
