@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <arpa/inet.h>
 
 #include <libmnl/libmnl.h>
@@ -41,7 +40,6 @@ struct ctsync {
 	struct flowtable *ft;
 	struct mnl_socket *ev;		/* events */
 	struct mnl_socket *req;		/* dumps and deletes */
-	unsigned int req_portid;
 	uint32_t seq;
 	struct loop_source ev_src;
 	bool in_loop;
@@ -107,9 +105,10 @@ static void apply_entry(struct ctsync *cs, const struct ct_entry *e,
 			enum ct_kind kind)
 {
 	uint32_t decided = cs->fcd->cfg->marks.decided;
-	uint16_t flags;
+	bool fresh = false;
 	struct tuple have;
 	enum ft_dir dir;
+	uint16_t flags;
 	struct flow *f;
 
 	ft_lock(cs->ft);
@@ -123,18 +122,17 @@ static void apply_entry(struct ctsync *cs, const struct ct_entry *e,
 			f = ft_set_reply_locked(cs->ft, f, &e->reply);
 	} else {
 		f = ft_add_locked(cs->ft, &e->orig, &e->reply, false);
-		if (f && kind == CT_DUMPED)
-			f->flags |= FLOW_FROM_DUMP;
+		fresh = true;
 	}
 	if (!f) {
 		cs->st.no_memory++;
 		ft_unlock(cs->ft);
 		return;
 	}
-	flags = entry_flags(e, decided) |
-		(f->flags & (FLOW_QUEUED | FLOW_FROM_DUMP));
-	if (kind != CT_DUMPED)
-		flags &= (uint16_t)~FLOW_FROM_DUMP;
+	flags = entry_flags(e, decided) | (f->flags & FLOW_QUEUED);
+	/* "learnt from a dump" lasts until the flow's first event */
+	if (kind == CT_DUMPED && (fresh || (f->flags & FLOW_FROM_DUMP)))
+		flags |= FLOW_FROM_DUMP;
 	CMM_STORE_SHARED(f->ct_id, e->id);
 	CMM_STORE_SHARED(f->mark, e->mark);
 	if (e->has_tcp_state)
@@ -575,7 +573,6 @@ int ctsync_open(struct fcd *fcd, struct ctsync **ret)
 		log_warn(err, "conntrack: subscribing to events");
 		goto fail;
 	}
-	cs->req_portid = mnl_socket_get_portid(cs->req);
 	/* a 32 MiB dump socket: a dump never outruns us, we read it alone */
 	set_int_opt(cs->req, SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20);
 	ctsync_configure(cs, fcd->cfg);

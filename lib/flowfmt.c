@@ -67,6 +67,8 @@ void flow_json(struct json *j, const struct flow *f)
 	json_kv_str(j, "state", flow_state(f));
 	json_kv_bool(j, "decided", f->flags & FLOW_DECIDED);
 	json_kv_bool(j, "nat", f->flags & FLOW_NAT);
+	/* no event seen yet: such an entry may end without one */
+	json_kv_bool(j, "from_dump", f->flags & FLOW_FROM_DUMP);
 	/* filled by the route, owner and stream-ID caches */
 	json_key(j, "route");
 	json_null(j);
