@@ -413,8 +413,9 @@ static void flow_count_packet(struct flow *f)
 
 /*
  * The first packet of a flow the table does not have: enter it, pending
- * until conntrack's NEW event confirms it, with the mark it is about to
- * get. Returns false when the zone (or the table) is full and refuses
+ * until conntrack's NEW event confirms it, decided, with the mark it is
+ * about to get (so its next packets, queued before that mark is in
+ * conntrack, get the same answer). Returns false when the zone (or the table) is full and refuses
  * it: the packet is dropped, as the zone's on_full = "drop" says. A flow
  * that cannot be entered for any other reason (no memory, a chain at its
  * cap) is decided all the same, just not cached.
@@ -437,7 +438,8 @@ static bool flow_admit(struct worker *w, struct flowtable *ft,
 	if (f) {
 		CMM_STORE_SHARED(f->mark, mark);
 		CMM_STORE_SHARED(f->queued_packets, 1);
-		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED);
+		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED |
+				    FLOW_DECIDED);
 	}
 	ft_unlock(ft);
 	return ok;
