@@ -524,7 +524,7 @@ static void read_conntrack(struct cfx *x, const config_setting_t *root,
 	if (get_group(x, root, "conntrack", &g) <= 0)
 		return;
 	check_keys(x, g, keys);
-	GET_UINT(x, g, "rcvbuf", 4096, 1u << 30, c->conntrack.rcvbuf);
+	GET_UINT(x, g, "rcvbuf", 4096, 1u << 29, c->conntrack.rcvbuf);
 	get_bool(x, g, "reliable", &c->conntrack.reliable);
 	GET_UINT(x, g, "resync_interval", 0, 86400,
 		 c->conntrack.resync_interval);

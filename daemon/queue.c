@@ -417,8 +417,8 @@ static void flow_count_packet(struct flow *f)
  * about to get (so its next packets, queued before that mark is in
  * conntrack, get the same answer). Returns false when the zone (or the table) is full and refuses
  * it: the packet is dropped, as the zone's on_full = "drop" says. A flow
- * that cannot be entered for any other reason (no memory, a chain at its
- * cap) is decided all the same, just not cached.
+ * that cannot be entered for any other reason (no memory, or an index
+ * so crowded that it would be stored far from its buckets) is decided all the same, just not cached.
  */
 static bool flow_admit(struct worker *w, struct flowtable *ft,
 		       const struct tuple *t, uint32_t mark)

@@ -215,7 +215,8 @@ static bool ref_matches(const struct flowtable *ft, uint32_t ref,
  * two. An IPv4 key is hashed as its 16 meaningful bytes rather than 40
  * (two SipHash rounds fewer: a third of the hash's time); the family is
  * among them, so no IPv4 key hashes as an IPv6 one by construction. The
- * low bits pick the home bucket, the high 32 are the tag.
+ * low 27 bits pick the first bucket, bits 24-50 the second, the top
+ * bits are the tag (see bucket1(), bucket2(), hash_tag()).
  */
 static inline uint64_t key_hash(const struct ft_table *tb,
 				const struct tuple *t)
@@ -699,7 +700,7 @@ struct flow *ft_find_locked(struct flowtable *ft, const struct tuple *t,
 
 /*
  * Flows come from slabs of FT_SLAB_FLOWS, named by a 32-bit index (so an
- * entry is 8 bytes with its tag), without an allocator header each.
+ * entry is 6 bytes with its tag), without an allocator header each.
  * Freed flows are kept for reuse rather than returned to the system.
  */
 static struct flow *flow_alloc(struct flowtable *ft)
