@@ -48,7 +48,6 @@
  * with equal 32-bit CRC32C, checked under two random seeds.
  */
 #include <errno.h>
-#include <nmmintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +63,7 @@
 #include <xxhash.h>
 #endif
 
+#include "crc_kernel.h"
 #include "hash.h"
 #include "tuple.h"
 
@@ -72,7 +72,6 @@
 #define FLOOD_KEYS	200000
 #define FLOOD_BUCKETS	262144
 #define FLOOD_BITS	18		/* log2(FLOOD_BUCKETS) */
-#define IID_BITS	64
 
 struct seeds {
 	struct hash_key sip;
@@ -136,18 +135,6 @@ static inline uint64_t siphash24_tuple(const struct hash_key *k,
 	for (i = 0; i < 4; i++)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-/* CRC32C of the key's five words, starting from the seed. */
-static inline uint32_t crc32c_tuple(uint32_t seed, const struct tuple *t)
-{
-	uint64_t w[sizeof(*t) / 8], c = seed;
-	size_t i;
-
-	memcpy(w, t, sizeof(*t));
-	for (i = 0; i < sizeof(w) / 8; i++)
-		c = _mm_crc32_u64(c, w[i]);
-	return (uint32_t)c;
 }
 
 /* --- one call each ------------------------------------------------------- */
@@ -339,52 +326,6 @@ static void bench_speed(void)
 }
 
 /* --- floods ---------------------------------------------------------------- */
-
-/*
- * The images crc(0, e_j) of the 64 interface-id bits of the source
- * address, and a basis of the differences that keep the bits in keep
- * (a mask) of the CRC unchanged. Returns the basis size.
- */
-static size_t crc_kernel(uint32_t keep, uint64_t *basis, size_t max)
-{
-	uint32_t img[IID_BITS], ti;
-	uint64_t comb[IID_BITS], tc;
-	struct tuple e;
-	size_t j, p, row, n = 0;
-	int bit;
-
-	for (j = 0; j < IID_BITS; j++) {
-		memset(&e, 0, sizeof(e));
-		e.src.b[8 + j / 8] = (uint8_t)(1u << (j % 8));
-		img[j] = crc32c_tuple(0, &e) & keep;
-		comb[j] = 1ull << j;
-	}
-	/* eliminate: every pivot bit leaves all other rows */
-	row = 0;
-	for (bit = 31; bit >= 0; bit--) {
-		for (p = row; p < IID_BITS && !(img[p] >> bit & 1); p++)
-			;
-		if (p == IID_BITS)
-			continue;
-		ti = img[p];
-		tc = comb[p];
-		img[p] = img[row];
-		comb[p] = comb[row];
-		img[row] = ti;
-		comb[row] = tc;
-		for (j = 0; j < IID_BITS; j++) {
-			if (j != row && (img[j] >> bit & 1)) {
-				img[j] ^= img[row];
-				comb[j] ^= comb[row];
-			}
-		}
-		row++;
-	}
-	/* rows past the pivots map to zero: each is a kernel vector */
-	for (j = row; j < IID_BITS && n < max; j++)
-		basis[n++] = comb[j];
-	return n;
-}
 
 static void set_iid(struct tuple *t, uint64_t iid)
 {

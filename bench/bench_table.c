@@ -97,6 +97,7 @@
 #include <rte_malloc.h>
 #endif
 
+#include "crc_kernel.h"
 #include "flowtable.h"
 #include "tuple.h"
 
@@ -861,65 +862,6 @@ static void run_size(uint64_t n)
 /* --- keys built to collide under CRC32C --------------------------------- */
 
 #define CRAFTED		1000
-#define IID_BITS	64
-
-/* SSE4.2 for this function alone: the rest is built for any x86-64 */
-__attribute__((target("sse4.2")))
-static uint32_t crc32c0(const struct tuple *t)
-{
-	uint64_t w[sizeof(*t) / 8], c = 0;
-	size_t i;
-
-	memcpy(w, t, sizeof(*t));
-	for (i = 0; i < sizeof(w) / 8; i++)
-		c = _mm_crc32_u64(c, w[i]);
-	return (uint32_t)c;
-}
-
-/*
- * CRC32C is linear: crc(s, a) ^ crc(s, b) = crc(0, a ^ b) for keys of
- * one length, whatever the seed s. Find changes of the 64 interface-id
- * bits of an IPv6 source that leave crc(0, .) unchanged (the kernel of a
- * 32 x 64 matrix over GF(2), by elimination); any combination of them
- * gives keys with one hash under every seed. Returns how many were found.
- */
-static size_t crc_kernel(uint64_t *basis, size_t max)
-{
-	uint32_t img[IID_BITS], ti;
-	uint64_t comb[IID_BITS], tc;
-	size_t j, p, row = 0, n = 0;
-	struct tuple e;
-	int bit;
-
-	for (j = 0; j < IID_BITS; j++) {
-		memset(&e, 0, sizeof(e));
-		e.src.b[8 + j / 8] = (uint8_t)(1u << (j % 8));
-		img[j] = crc32c0(&e);
-		comb[j] = 1ull << j;
-	}
-	for (bit = 31; bit >= 0; bit--) {
-		for (p = row; p < IID_BITS && !(img[p] >> bit & 1); p++)
-			;
-		if (p == IID_BITS)
-			continue;
-		ti = img[p];
-		tc = comb[p];
-		img[p] = img[row];
-		comb[p] = comb[row];
-		img[row] = ti;
-		comb[row] = tc;
-		for (j = 0; j < IID_BITS; j++) {
-			if (j != row && (img[j] >> bit & 1)) {
-				img[j] ^= img[row];
-				comb[j] ^= comb[row];
-			}
-		}
-		row++;
-	}
-	for (j = row; j < IID_BITS && n < max; j++)
-		basis[n++] = comb[j];
-	return n;
-}
 
 /* Key i: one client /64, the interface ids from the kernel's span. */
 static void crafted_key(struct tuple *t, const uint64_t *basis, size_t nb,
@@ -988,14 +930,14 @@ static void run_crafted(void)
 	struct flowtable *ft = ft_create(0);
 	struct ft_stats st;
 	uint64_t basis[IID_BITS];
-	size_t nb = crc_kernel(basis, IID_BITS), i, refused = 0;
+	size_t nb = crc_kernel(0xffffffff, basis, IID_BITS), i, refused = 0;
 	struct flow *f;
 
 	printf("\ncrafted keys: %d IPv6 flows from one /64 with one CRC32C "
 	       "under every seed\n", CRAFTED);
 	for (i = 0; i < CRAFTED; i++)
 		crafted_key(&k[i], basis, nb, i);
-	if (crc32c0(&k[0]) != crc32c0(&k[CRAFTED - 1]))
+	if (crc32c_tuple(0, &k[0]) != crc32c_tuple(0, &k[CRAFTED - 1]))
 		printf("  (construction failed: hashes differ)\n");
 	crafted_rte(k, CRAFTED);
 	for (i = 0; i < CRAFTED; i++) {

@@ -50,7 +50,7 @@ for prog in "$@"; do
 			peer="-DHAVE_DPDK $(pkg-config --cflags --libs libdpdk)"
 		fi
 		# shellcheck disable=SC2046,SC2086
-		(set -x; $CC $CFLAGS -I../lib bench_table.c ../lib/flowtable.c \
+		(set -x; $CC $CFLAGS -I../lib bench_table.c crc_kernel.c ../lib/flowtable.c \
 			$(pkg-config --cflags --libs liburcu-memb) \
 			$peer -o bench_table) ;;
 	bench_hash)
@@ -60,7 +60,7 @@ for prog in "$@"; do
 			xxh="-DHAVE_XXHASH $(pkg-config --cflags --libs libxxhash)"
 		fi
 		# shellcheck disable=SC2086
-		(set -x; $CC $CFLAGS -msse4.2 -I../lib bench_hash.c \
+		(set -x; $CC $CFLAGS -msse4.2 -I../lib bench_hash.c crc_kernel.c \
 			$xxh -o bench_hash) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac

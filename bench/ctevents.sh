@@ -151,27 +151,6 @@ run_fail() {
 }
 pin() { [ "$PIN" = 1 ] && echo "taskset -c $1"; }
 
-# conntrack_rcvbuf CONF BYTES: conntrack.rcvbuf in CONF set to BYTES,
-# in the file's own conntrack block when it has one
-conntrack_rcvbuf() {
-	if grep -q '^conntrack[[:space:]]*=' "$1"; then
-		sed -i "/^conntrack[[:space:]]*=/,/^}/ s/^\([[:space:]]*rcvbuf[[:space:]]*=[[:space:]]*\)[0-9]*;/\1$2;/" "$1"
-		grep -q "^[[:space:]]*rcvbuf[[:space:]]*=[[:space:]]*$2;" "$1" ||
-			sed -i "/^conntrack[[:space:]]*=/a\\  rcvbuf = $2;" "$1"
-	else
-		printf '\nconntrack = {\n  rcvbuf = %s;\n};\n' "$2" >>"$1"
-	fi
-}
-# fc_check CONF: the daemon accepts CONF; else FC_SKIP says why
-fc_check() {
-	"$T/flowcached" -t -c "$1" >"$T/conf-check.log" 2>&1 && return 0
-	if grep -q "unknown key 'conntrack'" "$T/conf-check.log"; then
-		FC_SKIP="no conntrack mirror in this build (its configuration check: $(head -1 "$T/conf-check.log"))"
-	else
-		FC_SKIP="its configuration check refuses our configuration: $(head -1 "$T/conf-check.log")"
-	fi
-	return 1
-}
 
 # flowcached: binaries copied once; one configuration per buffer size
 FC_SKIP=""
