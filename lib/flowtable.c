@@ -1178,16 +1178,23 @@ static bool sweep_one(struct flow *f, void *arg)
 	return true;
 }
 
+/* Walk with s, and count what it removed as deletes and in *counter. */
+static size_t sweep_run(struct flowtable *ft, struct sweep *s,
+			uint64_t *counter)
+{
+	ft_walk(ft, sweep_one, s);
+	ft_lock(ft);
+	*counter += s->removed;
+	ft->st.deletes += s->removed;
+	ft_unlock(ft);
+	return s->removed;
+}
+
 size_t ft_sweep(struct flowtable *ft)
 {
 	struct sweep s = { .ft = ft, .round = ft->round };
 
-	ft_walk(ft, sweep_one, &s);
-	ft_lock(ft);
-	ft->st.swept += s.removed;
-	ft->st.deletes += s.removed;
-	ft_unlock(ft);
-	return s.removed;
+	return sweep_run(ft, &s, &ft->st.swept);
 }
 
 size_t ft_expire_pending(struct flowtable *ft, uint32_t ttl)
@@ -1195,12 +1202,7 @@ size_t ft_expire_pending(struct flowtable *ft, uint32_t ttl)
 	struct sweep s = { .ft = ft, .pending = true,
 			   .min_age = ttl > UINT16_MAX ? UINT16_MAX : ttl };
 
-	ft_walk(ft, sweep_one, &s);
-	ft_lock(ft);
-	ft->st.pending_expired += s.removed;
-	ft->st.deletes += s.removed;
-	ft_unlock(ft);
-	return s.removed;
+	return sweep_run(ft, &s, &ft->st.pending_expired);
 }
 
 /* --- statistics ---------------------------------------------------------- */
