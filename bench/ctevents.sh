@@ -118,29 +118,9 @@ for r in $RATES; do
 	[ "$k" -gt "$K_MAX" ] && K_MAX=$k
 done
 
-# The host's nf_conntrack_max, raised when too low and put back on exit.
-CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
-CT_MAX_ORIG=""
-ct_max_restore() {
-	[ -n "$CT_MAX_ORIG" ] || return 0
-	echo "$CT_MAX_ORIG" >"$CT_MAX_FILE" 2>/dev/null &&
-		log "# host nf_conntrack_max restored to $CT_MAX_ORIG"
-	CT_MAX_ORIG=""
-}
-trap '_cleanup; ct_max_restore' EXIT
+ct_setup
 need=$((K_MAX + K_MAX / 10 + 1000))
-cur=$(cat "$CT_MAX_FILE") || die "no $CT_MAX_FILE"
-if [ "$cur" -lt "$need" ]; then
-	CT_MAX_ORIG=$cur
-	echo "$need" >"$CT_MAX_FILE" || die "cannot raise the host's nf_conntrack_max to $need"
-	log "# host nf_conntrack_max raised from $cur to $need for the run"
-fi
-
-for p in ctdump ctfill; do
-	[ "$BENCH_DIR/$p" -nt "$BENCH_DIR/$p.c" ] && continue
-	"$BENCH_DIR/build.sh" ctdump ctfill >&2 || die "building ctdump/ctfill failed"
-	break
-done
+ct_max_raise "$need" || die "cannot raise the host's nf_conntrack_max to $need"
 
 FAILED=0
 rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }

@@ -97,32 +97,7 @@ for tool in conntrack conntrackd; do
 	}
 done
 
-# The host's nf_conntrack_max, raised for the run when too low and put
-# back on exit (before lib.sh's clean-up, which removes the namespace).
-CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
-CT_MAX_ORIG=""
-ct_max_restore() {
-	[ -n "$CT_MAX_ORIG" ] || return 0
-	echo "$CT_MAX_ORIG" >"$CT_MAX_FILE" 2>/dev/null &&
-		log "# host nf_conntrack_max restored to $CT_MAX_ORIG"
-	CT_MAX_ORIG=""
-}
-trap '_cleanup; ct_max_restore' EXIT
-ct_max_raise() {
-	local need=$1 cur
-	cur=$(cat "$CT_MAX_FILE") || return 1
-	[ "$cur" -ge "$need" ] && return 0
-	CT_MAX_ORIG=$cur
-	echo "$need" >"$CT_MAX_FILE" || return 1
-	log "# host nf_conntrack_max raised from $cur to $need for the run"
-}
-
-# the bench programs, built when missing or older than their source
-for p in ctdump ctfill; do
-	[ "$BENCH_DIR/$p" -nt "$BENCH_DIR/$p.c" ] && continue
-	"$BENCH_DIR/build.sh" ctdump ctfill >&2 || die "building ctdump/ctfill failed"
-	break
-done
+ct_setup
 
 FAILED=0
 rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }

@@ -349,3 +349,36 @@ fc_check() {
 	fi
 	return 1
 }
+
+# The host's nf_conntrack_max (a namespace cannot raise its own): raised
+# for the run by ct_max_raise N when lower, and put back on exit, before
+# the clean-up removes the namespaces (ct_setup installs that trap).
+CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
+CT_MAX_ORIG=""
+ct_max_restore() {
+	[ -n "$CT_MAX_ORIG" ] || return 0
+	echo "$CT_MAX_ORIG" >"$CT_MAX_FILE" 2>/dev/null &&
+		log "# host nf_conntrack_max restored to $CT_MAX_ORIG"
+	CT_MAX_ORIG=""
+}
+ct_max_raise() {
+	local need=$1 cur
+	cur=$(cat "$CT_MAX_FILE") || return 1
+	[ "$cur" -ge "$need" ] && return 0
+	CT_MAX_ORIG=$cur
+	echo "$need" >"$CT_MAX_FILE" || return 1
+	log "# host nf_conntrack_max raised from $cur to $need for the run"
+}
+
+# ct_setup: the trap above, and ctdump/ctfill built when missing or
+# older than their source
+ct_setup() {
+	local p
+	trap '_cleanup; ct_max_restore' EXIT
+	for p in ctdump ctfill; do
+		[ "$BENCH_DIR/$p" -nt "$BENCH_DIR/$p.c" ] && continue
+		"$BENCH_DIR/build.sh" ctdump ctfill >&2 ||
+			die "building ctdump/ctfill failed"
+		break
+	done
+}
