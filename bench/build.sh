@@ -5,7 +5,8 @@
 # ctdump (ctnetlink dump/event counter) and ctfill (conntrack entry filler),
 # and, when their sources are there, bench_table (the flow table against
 # DPDK's rte_hash; the peer only when pkg-config finds libdpdk) and
-# bench_hash (SipHash against CRC32C and, with libxxhash, XXH3).
+# bench_hash (SipHash against CRC32C and, with libxxhash, XXH3), and
+# bench_lpm (the LPM against DPDK's rte_lpm and rte_lpm6, the same way).
 # Needs the libraries the daemon needs (scripts/deps.sh installs them);
 # the daemon itself comes from the main build, ./scripts/build.sh.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")"
 CC=${CC:-gcc}
 CFLAGS=${CFLAGS:--O2 -Wall -Wextra}
 [ $# -gt 0 ] || set -- nullq udpflood bench_pkt ctdump ctfill bench_table \
-	bench_hash
+	bench_hash bench_lpm
 for prog in "$@"; do
 	case $prog in
 	nullq)
@@ -62,6 +63,19 @@ for prog in "$@"; do
 		# shellcheck disable=SC2086
 		(set -x; $CC $CFLAGS -msse4.2 -I../lib bench_hash.c crc_kernel.c \
 			$xxh -o bench_hash) ;;
+	bench_lpm)
+		[ -f bench_lpm.c ] || continue
+		[ -f ../lib/lpm.c ] || continue
+		peer=
+		if pkg-config --exists libdpdk; then
+			peer="-DHAVE_DPDK $(pkg-config --cflags --libs libdpdk)"
+		fi
+		# -fno-strict-aliasing as in the daemon's build: the IPv4
+		# addresses are read as union fc_addr where they lie
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS -fno-strict-aliasing -I../lib bench_lpm.c \
+			../lib/lpm.c $(pkg-config --cflags --libs liburcu-memb) \
+			$peer -o bench_lpm) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac
 done

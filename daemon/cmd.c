@@ -9,16 +9,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "control.h"
 #include "ctsync.h"
 #include "fcd.h"
 #include "flowfmt.h"
+#include "fib.h"
 #include "flowtable.h"
 #include "json.h"
+#include "proto.h"
 #include "queue.h"
+#include "rtsync.h"
 #include "ruleset.h"
 
 struct cmd {
@@ -464,6 +470,173 @@ static enum ctl_code cmd_zones(struct fcd *fcd, bool json, int argc,
 	return CTL_OK;
 }
 
+/* --- routes ---------------------------------------------------------------- */
+
+static const char *rtn_name(uint8_t type)
+{
+	static const char *const names[] = {
+		[RTN_UNICAST] = "unicast", [RTN_LOCAL] = "local",
+		[RTN_BROADCAST] = "broadcast", [RTN_BLACKHOLE] = "blackhole",
+		[RTN_UNREACHABLE] = "unreachable", [RTN_PROHIBIT] = "prohibit",
+		[RTN_THROW] = "throw",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
+	       names[type] : "other";
+}
+
+/*
+ * "routes get DST [from SRC] [mark M] [iif IF] [proto P] [sport N]
+ * [dport N]": the mirror's answer for such a packet, as `ip route get`
+ * would give the kernel's.
+ */
+static int parse_get(int argc, char *argv[], struct fib_query *q,
+		     struct buf *msg)
+{
+	union fc_addr a;
+	char *end;
+	int k, proto;
+
+	memset(q, 0, sizeof(*q));
+	if (argc < 3) {
+		buf_puts(msg, "routes get: a destination address is needed");
+		return -1;
+	}
+	q->family = strchr(argv[2], ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(q->family, argv[2], &q->dst) != 1) {
+		buf_printf(msg, "routes get: '%s' is not an address", argv[2]);
+		return -1;
+	}
+	for (k = 3; k + 1 < argc; k += 2) {
+		const char *key = argv[k], *v = argv[k + 1];
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 0);
+		if (!strcmp(key, "from") &&
+		    inet_pton(q->family, v, &a) == 1) {
+			q->src = a;
+		} else if (!strcmp(key, "iif")) {
+			q->iif = v;
+		} else if (!strcmp(key, "proto") && (proto = proto_parse(v)) >= 0) {
+			q->proto = (uint8_t)proto;
+		} else if (!errno && *v && !*end && !strcmp(key, "mark") &&
+			   n <= UINT32_MAX) {
+			q->mark = (uint32_t)n;
+		} else if (!errno && *v && !*end && n <= 65535 &&
+			   (!strcmp(key, "sport") || !strcmp(key, "dport"))) {
+			*(key[0] == 's' ? &q->sport : &q->dport) = (uint16_t)n;
+		} else {
+			buf_printf(msg, "routes get: cannot use '%s %s'", key, v);
+			return -1;
+		}
+	}
+	if (k < argc) {
+		buf_printf(msg, "routes get: '%s' needs a value", argv[k]);
+		return -1;
+	}
+	return 0;
+}
+
+static void route_get(struct fcd *fcd, bool json, const struct fib_query *q,
+		      struct buf *out)
+{
+	const char *answers[] = { "route", "no route", "ask the kernel" };
+	char gw[INET6_ADDRSTRLEN] = "", src[INET6_ADDRSTRLEN] = "";
+	struct fib_result res;
+	enum fib_answer a;
+	const char *dev = NULL;
+	struct json j;
+
+	a = fib_resolve(rtsync_fib(fcd->rtsync), q, &res);
+	if (a == FIB_OK) {
+		dev = rtsync_ifname(fcd->rtsync, res.nh->oif);
+		if (res.nh->has_gateway)
+			inet_ntop(q->family, &res.nh->gateway, gw, sizeof(gw));
+		if (res.nh->has_prefsrc)
+			inet_ntop(q->family, &res.nh->prefsrc, src, sizeof(src));
+	}
+	if (!json) {
+		buf_printf(out, "%s", answers[a]);
+		if (a != FIB_ASK_KERNEL)
+			buf_printf(out, " type %s", rtn_name(res.type));
+		if (a == FIB_OK)
+			buf_printf(out, " table %u dev %s%s%s%s%s /%u",
+				   res.table, dev ? dev : "?", gw[0] ? " via " : "",
+				   gw, src[0] ? " src " : "", src, res.prefix_len);
+		buf_putc(out, '\n');
+		return;
+	}
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kv_str(&j, "answer", answers[a]);
+	json_kv_str(&j, "type", a == FIB_ASK_KERNEL ? NULL : rtn_name(res.type));
+	if (a == FIB_OK) {
+		json_kv_uint(&j, "table", res.table);
+		json_kv_str(&j, "oif", dev);
+		json_kv_str(&j, "gateway", gw[0] ? gw : NULL);
+		json_kv_str(&j, "prefsrc", src[0] ? src : NULL);
+		json_kv_uint(&j, "prefix_len", res.prefix_len);
+	}
+	json_obj_end(&j);
+	buf_putc(out, '\n');
+}
+
+static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
+				char *argv[], struct buf *out, struct buf *msg)
+{
+	struct fib_query q;
+	struct rtsync_stats r;
+	struct fib_stats f;
+	struct json j;
+
+	if (argc > 1 && !strcmp(argv[1], "get")) {
+		if (parse_get(argc, argv, &q, msg) < 0)
+			return CTL_USAGE;
+		route_get(fcd, json, &q, out);
+		return CTL_OK;
+	}
+	if (argc > 1) {
+		buf_printf(msg, "routes: unexpected argument '%s' (routes "
+			   "[get DST [from SRC] [mark M] [iif IF] [proto P] "
+			   "[sport N] [dport N]])", argv[1]);
+		return CTL_USAGE;
+	}
+	fib_get_stats(rtsync_fib(fcd->rtsync), &f);
+	rtsync_get_stats(fcd->rtsync, &r);
+	if (!json) {
+		buf_printf(out, "routes: %zu IPv4, %zu IPv6 in %zu tables, %zu "
+			   "rules, %zu next hops, %zu bytes; generation %u\n",
+			   f.routes4, f.routes6, f.tables, f.rules, f.nexthops,
+			   f.memory, f.generation);
+		buf_printf(out, "  events: routes %llu, rule dumps %llu, full "
+			   "dumps %llu, lost (enobufs) %llu, errors %llu\n",
+			   (unsigned long long)r.route_events,
+			   (unsigned long long)r.rule_dumps,
+			   (unsigned long long)r.dumps,
+			   (unsigned long long)r.enobufs,
+			   (unsigned long long)r.errors);
+		return CTL_OK;
+	}
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kv_uint(&j, "routes4", f.routes4);
+	json_kv_uint(&j, "routes6", f.routes6);
+	json_kv_uint(&j, "tables", f.tables);
+	json_kv_uint(&j, "rules", f.rules);
+	json_kv_uint(&j, "nexthops", f.nexthops);
+	json_kv_uint(&j, "memory", f.memory);
+	json_kv_uint(&j, "generation", f.generation);
+	json_kv_uint(&j, "route_events", r.route_events);
+	json_kv_uint(&j, "rule_dumps", r.rule_dumps);
+	json_kv_uint(&j, "dumps", r.dumps);
+	json_kv_uint(&j, "enobufs", r.enobufs);
+	json_kv_uint(&j, "errors", r.errors);
+	json_obj_end(&j);
+	buf_putc(out, '\n');
+	return CTL_OK;
+}
+
 /* Commands whose issues have not landed: they say so and fail. */
 static enum ctl_code cmd_pending(struct fcd *fcd, bool json, int argc,
 				 char *argv[], struct buf *out, struct buf *msg)
@@ -478,7 +651,7 @@ static const struct cmd cmds[] = {
 	{ "flows", cmd_flows },
 	{ "stats", cmd_stats },
 	{ "zones", cmd_zones },
-	{ "routes", cmd_pending },
+	{ "routes", cmd_routes },
 	{ "sids", cmd_pending },
 	{ "flush", cmd_pending },
 };

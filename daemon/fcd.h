@@ -18,6 +18,7 @@ struct control;
 struct ctsync;
 struct flowtable;
 struct queues;
+struct rtsync;
 struct ruleset;
 
 struct fcd {
@@ -41,6 +42,7 @@ struct fcd {
 	struct control *control;
 	struct flowtable *ft;		/* shared with the queue workers */
 	struct ctsync *ctsync;
+	struct rtsync *rtsync;		/* routes, rules and links */
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
+#include "rtsync.h"
 #include "ruleset.h"
 
 #ifndef SYSCONFDIR
@@ -569,6 +570,9 @@ int main(int argc, char *argv[])
 		fatal(err, "cannot open the control socket %s",
 		      fcd.cfg->control.socket);
 	table_open(&fcd);
+	err = rtsync_open(&fcd, &fcd.rtsync);
+	if (err < 0)
+		fatal(err, "cannot follow the routing tables");
 	/* subscribed before the queues run, so no NEW event of a flow they
 	 * see is missed */
 	err = ctsync_open(&fcd, &fcd.ctsync);
@@ -616,6 +620,7 @@ int main(int argc, char *argv[])
 	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
 	ctsync_close(fcd.ctsync);
+	rtsync_close(fcd.rtsync);
 	ft_free(fcd.ft);
 	control_close(fcd.control);
 	loop_close(&fcd.loop);
