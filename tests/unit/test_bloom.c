@@ -11,11 +11,11 @@
  * measurement, logged and not asserted: how often a destination in no
  * filter hits exactly one, the hole an unconfirmed design falls into.
  *
- * The grace period here is a reader-writer lock: a correct, if slow,
- * RCU that ThreadSanitizer can follow (it cannot see liburcu's).
+ * The grace period is tests/unit/rcu_test.h's, which ThreadSanitizer
+ * can follow (it cannot see liburcu's).
  */
 #ifndef _GNU_SOURCE		/* configure defines it; the bare gcc line not */
-#define _GNU_SOURCE		/* pthread_rwlockattr_setkind_np() */
+#define _GNU_SOURCE		/* rcu_test.h: pthread_rwlockattr_setkind_np() */
 #endif
 #include <arpa/inet.h>
 #include <check.h>
@@ -28,54 +28,13 @@
 #include <sys/socket.h>
 
 #include "bloom.h"
+#include "rcu_test.h"
 
 /* The ThreadSanitizer build runs ten times slower: smaller sizes. */
 #ifndef SCALE
 #define SCALE 1
 #endif
 
-/* Writer-preferring, set up in main(): with readers preferred, readers
- * that take the lock back to back keep synchronize() waiting for
- * seconds when the machine has one free CPU. */
-static pthread_rwlock_t grace;
-
-static void read_lock(void)
-{
-	pthread_rwlock_rdlock(&grace);
-}
-
-static void read_unlock(void)
-{
-	pthread_rwlock_unlock(&grace);
-}
-
-static void synchronize(void)
-{
-	pthread_rwlock_wrlock(&grace);
-	pthread_rwlock_unlock(&grace);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-/* xorshift64*: test randomness, reproducible */
-static uint64_t rnd64(void)
-{
-	uint64_t x = __atomic_load_n(&rng_state, __ATOMIC_RELAXED);
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	__atomic_store_n(&rng_state, x, __ATOMIC_RELAXED);
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static void test_random(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len--)
-		*p++ = (uint8_t)rnd64();
-}
 
 static struct bloom_params params(uint32_t max_nexthops, uint32_t expected,
 				  double fp_rate, uint32_t bits,
@@ -88,7 +47,7 @@ static struct bloom_params params(uint32_t max_nexthops, uint32_t expected,
 		.bits = bits,
 		.hashes = hashes,
 		.random = test_random,
-		.synchronize = synchronize,
+		.synchronize = rcu_test_synchronize,
 	};
 }
 
@@ -801,14 +760,9 @@ static Suite *bloom_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(bloom_suite());
-	pthread_rwlockattr_t attr;
 	int failed;
 
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr,
-			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&grace, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	rcu_test_init();
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

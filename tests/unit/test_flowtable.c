@@ -11,8 +11,8 @@
  * expiry of pending flows; walks; and chains kept short under tuples a
  * weak hash would pile up.
  *
- * The grace period here is a reader-writer lock: a correct, if slow,
- * RCU that ThreadSanitizer can follow (it cannot see liburcu's).
+ * The grace period is tests/unit/rcu_test.h's, which ThreadSanitizer
+ * can follow (it cannot see liburcu's).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -24,58 +24,19 @@
 
 #include "flowtable.h"
 #include "hash.h"
+#include "rcu_test.h"
 
 /* The ThreadSanitizer build runs ten times slower: smaller sizes. */
 #ifndef SCALE
 #define SCALE 1
 #endif
 
-static pthread_rwlock_t grace = PTHREAD_RWLOCK_INITIALIZER;
-
-static void read_lock(void)
-{
-	pthread_rwlock_rdlock(&grace);
-}
-
-static void read_unlock(void)
-{
-	pthread_rwlock_unlock(&grace);
-}
-
-static void synchronize(void)
-{
-	pthread_rwlock_wrlock(&grace);
-	pthread_rwlock_unlock(&grace);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-/* xorshift64*: test randomness, reproducible */
-static uint64_t rnd64(void)
-{
-	uint64_t x = __atomic_load_n(&rng_state, __ATOMIC_RELAXED);
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	__atomic_store_n(&rng_state, x, __ATOMIC_RELAXED);
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static void test_random(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len--)
-		*p++ = (uint8_t)rnd64();
-}
-
 static struct flowtable *table(uint32_t buckets)
 {
 	struct ft_params p = {
 		.initial_flows = buckets,
 		.random = test_random,
-		.synchronize = synchronize,
+		.synchronize = rcu_test_synchronize,
 	};
 	struct flowtable *ft = ft_new(&p);
 
@@ -681,6 +642,7 @@ int main(void)
 	SRunner *sr = srunner_create(flowtable_suite());
 	int failed;
 
+	rcu_test_init();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

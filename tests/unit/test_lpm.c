@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "lpm.h"
+#include "rcu_test.h"
 
 /*
  * The ThreadSanitizer build runs ten times slower: smaller sizes, and no
@@ -36,24 +37,12 @@
 #endif
 #define V4_MIN_RANDOM_LEN (SCALE > 1 ? 12 : 0)
 
-static pthread_rwlock_t grace = PTHREAD_RWLOCK_INITIALIZER;
 static unsigned int grace_periods;
-
-static void read_lock(void)
-{
-	pthread_rwlock_rdlock(&grace);
-}
-
-static void read_unlock(void)
-{
-	pthread_rwlock_unlock(&grace);
-}
 
 static void synchronize(void)
 {
-	pthread_rwlock_wrlock(&grace);
+	rcu_test_synchronize();
 	grace_periods++;
-	pthread_rwlock_unlock(&grace);
 }
 
 /* xorshift64*: reproducible; one state per thread */
@@ -65,12 +54,6 @@ static uint64_t rnd_next(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dull;
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd64(void)
-{
-	return rnd_next(&rng_state);
-}
 
 static struct lpm *lpm(int family)
 {
@@ -1079,6 +1062,7 @@ int main(void)
 	SRunner *sr = srunner_create(lpm_suite());
 	int failed;
 
+	rcu_test_init();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
