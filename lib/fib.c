@@ -277,6 +277,18 @@ static bool same_key(const struct route *r, const struct prefix *pfx,
 	       same_prefix(&r->pfx, pfx);
 }
 
+/* A route unlinked from its chain: its next hop and counts go with it. */
+static void route_free(struct fib *fib, struct route *r)
+{
+	nh_put(fib, r->nh);
+	fib->n_routes--;
+	if (r->pfx.family == AF_INET)
+		fib->routes4--;
+	else
+		fib->routes6--;
+	free(r);
+}
+
 /* Remove every route under the kernel's key for a replace. */
 static void drop_key(struct fib *fib, const struct prefix *pfx, uint8_t tos,
 		     uint32_t table, uint32_t metric)
@@ -290,13 +302,7 @@ static void drop_key(struct fib *fib, const struct prefix *pfx, uint8_t tos,
 			continue;
 		}
 		*pp = r->next;
-		nh_put(fib, r->nh);
-		fib->n_routes--;
-		if (pfx->family == AF_INET)
-			fib->routes4--;
-		else
-			fib->routes6--;
-		free(r);
+		route_free(fib, r);
 	}
 }
 
@@ -361,13 +367,7 @@ int fib_route_del(struct fib *fib, const struct prefix *pfx, uint8_t tos,
 	if (!r)
 		return -ENOENT;
 	*pp = r->next;
-	nh_put(fib, r->nh);
-	fib->n_routes--;
-	if (pfx->family == AF_INET)
-		fib->routes4--;
-	else
-		fib->routes6--;
-	free(r);
+	route_free(fib, r);
 	return prefix_update(fib, pfx, nh->table);
 }
 
