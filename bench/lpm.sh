@@ -92,17 +92,8 @@ done
 # one figure per line, "family impl figure": the median and the range
 echo
 echo "== medians of $REPEAT run(s): family impl figure median [min max]"
-cat "$T"/run*.kv | sort -k1,1 -k2,2 -k3,3 -k4,4g | awk '
-function flush() {
-	if (n) {
-		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-		printf "%s %s %s %.2f [%.2f %.2f]\n", k1, k2, k3, m, v[1], v[n]
-	}
-	n = 0
-}
-$1 != k1 || $2 != k2 || $3 != k3 { flush(); k1 = $1; k2 = $2; k3 = $3 }
-{ v[++n] = $4 }
-END { flush() }' | tee "$T/medians"
+cat "$T"/run*.kv | sort -k1,1 -k2,2 -k3,3 -k4,4g |
+	awk -v prec=2 -f "$(dirname "$0")/medians.awk" | tee "$T/medians"
 if [ -n "$KV_OUT" ]; then
 	cut -d' ' -f1-4 "$T/medians" >"$KV_OUT" || rc=1
 fi
