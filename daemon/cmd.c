@@ -558,7 +558,8 @@ static void route_get(struct fcd *fcd, bool json, const struct fib_query *q,
 	}
 	if (!json) {
 		buf_printf(out, "%s", answers[a]);
-		if (a != FIB_ASK_KERNEL)
+		/* no type: no rule led to any table's route */
+		if (a != FIB_ASK_KERNEL && res.type)
 			buf_printf(out, " type %s", rtn_name(res.type));
 		if (a == FIB_OK)
 			buf_printf(out, " table %u dev %s%s%s%s%s /%u",
@@ -570,7 +571,8 @@ static void route_get(struct fcd *fcd, bool json, const struct fib_query *q,
 	json_init(&j, out);
 	json_obj_begin(&j);
 	json_kv_str(&j, "answer", answers[a]);
-	json_kv_str(&j, "type", a == FIB_ASK_KERNEL ? NULL : rtn_name(res.type));
+	json_kv_str(&j, "type", a == FIB_ASK_KERNEL || !res.type ? NULL :
+		    rtn_name(res.type));
 	if (a == FIB_OK) {
 		json_kv_uint(&j, "table", res.table);
 		json_kv_str(&j, "oif", dev);
