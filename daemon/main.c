@@ -433,6 +433,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	loop_timerfd_ack(src->fd);
 	control_tick(fcd->control, now);
 	ctsync_tick(fcd->ctsync, now);
+	rtsync_tick(fcd->rtsync);
 	table_tick(fcd, now);
 }
 

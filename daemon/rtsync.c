@@ -310,6 +310,25 @@ static int dump_all(struct rtsync *rs)
 
 /* --- events ------------------------------------------------------------------- */
 
+/*
+ * Dumps owed after lost events or a rule change; from the event handler
+ * and, so that a failed dump is retried even when no event follows, once
+ * a second.
+ */
+static void catch_up(struct rtsync *rs)
+{
+	if (rs->resync_due) {
+		if (dump_all(rs) < 0)
+			log_warnx("routing mirror: dump after lost events "
+				  "failed; trying again in a second");
+	} else if (rs->rules_due) {
+		rs->rules_due = false;
+		if (dump_rules(rs) < 0)
+			rs->resync_due = true;
+	}
+	fib_reclaim(rs->fib);
+}
+
 static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
 {
 	struct rtsync *rs = src->data;
@@ -334,16 +353,12 @@ static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
 		if (mnl_cb_run(rs->buf, (size_t)n, 0, 0, on_message, rs) < 0)
 			rs->st.errors++;
 	}
-	if (rs->resync_due) {
-		if (dump_all(rs) < 0)
-			log_warnx("routing mirror: dump after lost events "
-				  "failed; trying again");
-	} else if (rs->rules_due) {
-		rs->rules_due = false;
-		if (dump_rules(rs) < 0)
-			rs->resync_due = true;
-	}
-	fib_reclaim(rs->fib);
+	catch_up(rs);
+}
+
+void rtsync_tick(struct rtsync *rs)
+{
+	catch_up(rs);
 }
 
 int rtsync_open(struct fcd *fcd, struct rtsync **ret)

@@ -25,6 +25,8 @@ struct rtsync_stats {
 /* Subscribe, dump links, rules and routes, follow from the loop. */
 int rtsync_open(struct fcd *fcd, struct rtsync **ret);
 void rtsync_close(struct rtsync *rs);
+/* Once a second: retry a dump that failed. */
+void rtsync_tick(struct rtsync *rs);
 
 const struct fib *rtsync_fib(const struct rtsync *rs);
 /* The name of a link, NULL when unknown. Main thread only. */
