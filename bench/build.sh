@@ -6,7 +6,9 @@
 # and, when their sources are there, bench_table (the flow table against
 # DPDK's rte_hash; the peer only when pkg-config finds libdpdk) and
 # bench_hash (SipHash against CRC32C and, with libxxhash, XXH3), and
-# bench_lpm (the LPM against DPDK's rte_lpm and rte_lpm6, the same way).
+# bench_lpm (the LPM against DPDK's rte_lpm and rte_lpm6, the same way),
+# and bench_route (the LPM, the routing mirror, the Bloom cache and the
+# kernel's answers, on one table).
 # Needs the libraries the daemon needs (scripts/deps.sh installs them);
 # the daemon itself comes from the main build, ./scripts/build.sh.
 #
@@ -17,7 +19,7 @@ cd "$(dirname "$0")"
 CC=${CC:-gcc}
 CFLAGS=${CFLAGS:--O2 -Wall -Wextra}
 [ $# -gt 0 ] || set -- nullq udpflood bench_pkt ctdump ctfill bench_table \
-	bench_hash bench_lpm
+	bench_hash bench_lpm bench_route
 for prog in "$@"; do
 	case $prog in
 	nullq)
@@ -76,6 +78,18 @@ for prog in "$@"; do
 		(set -x; $CC $CFLAGS -fno-strict-aliasing -I../lib bench_lpm.c \
 			../lib/lpm.c $(pkg-config --cflags --libs liburcu-memb) \
 			$peer -o bench_lpm) ;;
+	bench_route)
+		[ -f bench_route.c ] || continue
+		for src in lpm fib bloom; do
+			[ -f "../lib/$src.c" ] || continue 2
+		done
+		# -fno-strict-aliasing: addresses read as union fc_addr
+		# where they lie, as in bench_lpm
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS -fno-strict-aliasing -I../lib \
+			bench_route.c ../lib/lpm.c ../lib/fib.c ../lib/bloom.c \
+			$(pkg-config --cflags --libs liburcu-memb libmnl) \
+			-o bench_route) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac
 done
