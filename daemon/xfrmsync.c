@@ -448,5 +448,9 @@ bool xfrmsync_lookup(const struct xfrmsync *xs, const struct tuple *t,
 
 void xfrmsync_get_stats(const struct xfrmsync *xs, struct xfrmsync_stats *st)
 {
+	if (!xs) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	*st = xs->st;
 }

@@ -50,7 +50,7 @@ void xfrmsync_tick(struct xfrmsync *xs);
 bool xfrmsync_lookup(const struct xfrmsync *xs, const struct tuple *t,
 		     uint8_t dir, struct xfrm_sa_ref *out);
 
-/* Main thread. */
+/* Main thread. All zero when xs is NULL. */
 void xfrmsync_get_stats(const struct xfrmsync *xs, struct xfrmsync_stats *st);
 
 #endif
