@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <urcu/system.h>
 
 #include "control.h"
 #include "ctsync.h"
@@ -24,6 +25,8 @@
 #include "json.h"
 #include "proto.h"
 #include "queue.h"
+#include "route.h"
+#include "routeset.h"
 #include "rtsync.h"
 #include "ruleset.h"
 
@@ -341,6 +344,7 @@ static int parse_zone(const char *s, int *zone)
 }
 
 struct flows_walk {
+	struct fcd *fcd;
 	struct json j;
 	struct buf *out;
 	bool json;
@@ -351,13 +355,21 @@ struct flows_walk {
 static bool show_flow(struct flow *f, void *arg)
 {
 	struct flows_walk *w = arg;
+	struct flow_extra x;
+	int d;
 
 	if (w->zone >= 0 && f->orig.zone != w->zone)
 		return true;
+	for (d = 0; d < 2; d++) {
+		x.route[d] = route_cache_get(w->fcd->routes,
+					     CMM_LOAD_SHARED(f->route[d]));
+		x.oif[d] = x.route[d] && x.route[d]->oif ?
+			   rtsync_ifname(w->fcd->rtsync, x.route[d]->oif) : NULL;
+	}
 	if (w->json)
-		flow_json(&w->j, f);
+		flow_json(&w->j, f, &x);
 	else
-		flow_text(w->out, f);
+		flow_text(w->out, f, &x);
 	w->shown++;
 	return true;
 }
@@ -365,7 +377,9 @@ static bool show_flow(struct flow *f, void *arg)
 static enum ctl_code cmd_flows(struct fcd *fcd, bool json, int argc,
 			       char *argv[], struct buf *out, struct buf *msg)
 {
-	struct flows_walk w = { .out = out, .json = json, .zone = -1 };
+	struct flows_walk w = {
+		.fcd = fcd, .out = out, .json = json, .zone = -1
+	};
 	int k;
 
 	for (k = 1; k < argc; k++) {
@@ -472,19 +486,6 @@ static enum ctl_code cmd_zones(struct fcd *fcd, bool json, int argc,
 
 /* --- routes ---------------------------------------------------------------- */
 
-static const char *rtn_name(uint8_t type)
-{
-	static const char *const names[] = {
-		[RTN_UNICAST] = "unicast", [RTN_LOCAL] = "local",
-		[RTN_BROADCAST] = "broadcast", [RTN_BLACKHOLE] = "blackhole",
-		[RTN_UNREACHABLE] = "unreachable", [RTN_PROHIBIT] = "prohibit",
-		[RTN_THROW] = "throw",
-	};
-
-	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
-	       names[type] : "other";
-}
-
 /*
  * "routes get DST [from SRC] [mark M] [iif IF] [proto P] [sport N]
  * [dport N]": the mirror's answer for such a packet, as `ip route get`
@@ -560,7 +561,7 @@ static void route_get(struct fcd *fcd, bool json, const struct fib_query *q,
 		buf_printf(out, "%s", answers[a]);
 		/* no type: no rule led to any table's route */
 		if (a != FIB_ASK_KERNEL && res.type)
-			buf_printf(out, " type %s", rtn_name(res.type));
+			buf_printf(out, " type %s", route_type_name(res.type));
 		if (a == FIB_OK)
 			buf_printf(out, " table %u dev %s%s%s%s%s /%u",
 				   res.table, dev ? dev : "?", gw[0] ? " via " : "",
@@ -572,7 +573,7 @@ static void route_get(struct fcd *fcd, bool json, const struct fib_query *q,
 	json_obj_begin(&j);
 	json_kv_str(&j, "answer", answers[a]);
 	json_kv_str(&j, "type", a == FIB_ASK_KERNEL || !res.type ? NULL :
-		    rtn_name(res.type));
+		    route_type_name(res.type));
 	if (a == FIB_OK) {
 		json_kv_uint(&j, "table", res.table);
 		json_kv_str(&j, "oif", dev);
@@ -589,6 +590,7 @@ static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
 {
 	struct fib_query q;
 	struct rtsync_stats r;
+	struct route_stats c;
 	struct fib_stats f;
 	struct json j;
 
@@ -618,6 +620,22 @@ static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
 			   (unsigned long long)r.dumps,
 			   (unsigned long long)r.enobufs,
 			   (unsigned long long)r.errors);
+		route_cache_stats(fcd->routes, &c);
+		buf_printf(out, "  flows' routes (cache %s): %llu looked up, "
+			   "%llu by the mirror, %llu asked of the kernel (%llu "
+			   "failed)\n", route_cache_name(fcd->cfg->routes.cache),
+			   (unsigned long long)c.lookups,
+			   (unsigned long long)c.mirror,
+			   (unsigned long long)c.kernel,
+			   (unsigned long long)c.kernel_errors);
+		if (fcd->cfg->routes.cache == ROUTE_CACHE_BLOOM)
+			buf_printf(out, "  bloom: hit %llu, none %llu, several "
+				   "%llu, false positive %llu, bypassed %llu\n",
+				   (unsigned long long)c.bloom_hit,
+				   (unsigned long long)c.bloom_none,
+				   (unsigned long long)c.bloom_several,
+				   (unsigned long long)c.bloom_false_positive,
+				   (unsigned long long)c.bloom_bypass);
 		return CTL_OK;
 	}
 	json_init(&j, out);
@@ -634,6 +652,11 @@ static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
 	json_kv_uint(&j, "dumps", r.dumps);
 	json_kv_uint(&j, "enobufs", r.enobufs);
 	json_kv_uint(&j, "errors", r.errors);
+	json_key(&j, "cache");
+	json_obj_begin(&j);
+	json_kv_str(&j, "mode", route_cache_name(fcd->cfg->routes.cache));
+	route_cache_json(fcd->routes, &j);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	buf_putc(out, '\n');
 	return CTL_OK;

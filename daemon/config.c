@@ -207,6 +207,29 @@ static int get_int(struct cfx *x, const config_setting_t *grp,
 	r_;								\
 })
 
+/* A number with a fraction; libconfig reads "0.01" as a float only. */
+static int get_real(struct cfx *x, const config_setting_t *grp,
+		    const char *key, double min, double max, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, key);
+	double v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_FLOAT) {
+		cerr(x, s, "'%s' must be a number with a fraction (e.g. 0.01), "
+		     "not %s", key, type_name(config_setting_type(s)));
+		return -1;
+	}
+	v = config_setting_get_float(s);
+	if (!(v >= min && v <= max)) {
+		cerr(x, s, "'%s' must be between %g and %g", key, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
 static int get_bool(struct cfx *x, const config_setting_t *grp,
 		    const char *key, bool *out)
 {
@@ -740,7 +763,10 @@ static const char *const route_cache_names[] = {
 static void read_routes(struct cfx *x, const config_setting_t *root,
 			struct config *c)
 {
-	static const char *const keys[] = { "cache", NULL };
+	static const char *const keys[] = {
+		"cache", "bloom_expected", "bloom_fp_rate", "bloom_entries",
+		"bloom_reseed", NULL
+	};
 	const config_setting_t *g;
 	int v;
 
@@ -748,7 +774,11 @@ static void read_routes(struct cfx *x, const config_setting_t *root,
 		return;
 	check_keys(x, g, keys);
 	if (get_enum(x, g, "cache", route_cache_names, &v) > 0)
-		c->routes.cache = (enum route_cache)v;
+		c->routes.cache = (enum route_cache_mode)v;
+	GET_UINT(x, g, "bloom_expected", 16, 1 << 24, c->routes.bloom_expected);
+	get_real(x, g, "bloom_fp_rate", 1e-9, 0.5, &c->routes.bloom_fp_rate);
+	GET_UINT(x, g, "bloom_entries", 1024, 1 << 28, c->routes.bloom_entries);
+	GET_UINT(x, g, "bloom_reseed", 0, 86400 * 7, c->routes.bloom_reseed);
 }
 
 static void read_control(struct cfx *x, const config_setting_t *root,
@@ -926,6 +956,10 @@ static void config_defaults(struct config *c)
 	c->conntrack.resync_interval = 300;
 	c->conntrack.pending_ttl = 30;
 	c->routes.cache = ROUTE_CACHE_LPM;
+	c->routes.bloom_expected = 65536;
+	c->routes.bloom_fp_rate = 0.001;
+	c->routes.bloom_entries = 1048576;
+	c->routes.bloom_reseed = 3600;
 }
 
 int config_load(const char *path, struct config **ret,
@@ -1069,7 +1103,7 @@ const char *verdict_name(enum verdict v)
 	return verdict_names[v];
 }
 
-const char *route_cache_name(enum route_cache c)
+const char *route_cache_name(enum route_cache_mode c)
 {
 	return route_cache_names[c];
 }
@@ -1210,8 +1244,11 @@ void config_dump(const struct config *c, struct buf *out)
 		buf_puts(out, " }");
 	}
 	buf_puts(out, c->n_rules ? "\n);\n" : " );\n");
-	buf_printf(out, "routes = { cache = \"%s\"; };\n",
-		   route_cache_name(c->routes.cache));
+	buf_printf(out, "routes = { cache = \"%s\"; bloom_expected = %u; "
+		   "bloom_fp_rate = %g; bloom_entries = %u; bloom_reseed = %u; "
+		   "};\n", route_cache_name(c->routes.cache),
+		   c->routes.bloom_expected, c->routes.bloom_fp_rate,
+		   c->routes.bloom_entries, c->routes.bloom_reseed);
 	buf_printf(out, "control = { socket = \"%s\";", c->control.socket);
 	if (c->control.group)
 		buf_printf(out, " group = \"%s\";", c->control.group);

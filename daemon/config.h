@@ -20,7 +20,7 @@
 
 #define CONFIG_MAX_ERRORS 32
 
-enum route_cache {
+enum route_cache_mode {
 	ROUTE_CACHE_LPM,
 	ROUTE_CACHE_BLOOM,
 	ROUTE_CACHE_KERNEL,
@@ -67,7 +67,11 @@ struct config {
 	struct rule_conf *rules;
 
 	struct {
-		enum route_cache cache;
+		enum route_cache_mode cache;
+		uint32_t bloom_expected; /* destinations per next hop */
+		double bloom_fp_rate;	/* per filter */
+		uint32_t bloom_entries;	/* cap: past it, empty filters again */
+		uint32_t bloom_reseed;	/* s between reseeds; 0: never */
 	} routes;
 
 	struct {
@@ -111,7 +115,7 @@ void config_error_format(const struct config_error *e, struct buf *out);
 void config_dump(const struct config *c, struct buf *out);
 
 const char *verdict_name(enum verdict v);
-const char *route_cache_name(enum route_cache c);
+const char *route_cache_name(enum route_cache_mode c);
 const char *on_full_name(enum on_full f);
 
 #endif

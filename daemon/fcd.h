@@ -18,6 +18,7 @@ struct control;
 struct ctsync;
 struct flowtable;
 struct queues;
+struct route_cache;
 struct rtsync;
 struct ruleset;
 
@@ -43,6 +44,7 @@ struct fcd {
 	struct flowtable *ft;		/* shared with the queue workers */
 	struct ctsync *ctsync;
 	struct rtsync *rtsync;		/* routes, rules and links */
+	struct route_cache *routes;	/* flows' routes: answers, Bloom cache */
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;
@@ -58,6 +60,9 @@ struct fcd {
  * line. Returns 0 or a negative errno.
  */
 int fcd_reload(struct fcd *fcd, struct buf *errors);
+
+/* Fill buf with len random bytes (hash secrets and seeds). */
+void fcd_random(void *buf, size_t len);
 
 /* One line for systemd's STATUS= and the log. */
 void fcd_summary(const struct fcd *fcd, struct buf *out);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
+#include "route.h"
 #include "rtsync.h"
 #include "ruleset.h"
 
@@ -266,7 +267,7 @@ static int ruleset_follow(struct fcd *fcd, const struct config *cfg)
 	return err;
 }
 
-static void random_bytes(void *buf, size_t len)
+void fcd_random(void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	ssize_t n;
@@ -305,7 +306,7 @@ static void table_caps(struct fcd *fcd, const struct config *old,
 static void table_open(struct fcd *fcd)
 {
 	struct ft_params p = {
-		.random = random_bytes,
+		.random = fcd_random,
 		.synchronize = urcu_memb_synchronize_rcu,
 	};
 
@@ -434,6 +435,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	control_tick(fcd->control, now);
 	ctsync_tick(fcd->ctsync, now);
 	rtsync_tick(fcd->rtsync);
+	route_cache_tick(fcd->routes);
 	table_tick(fcd, now);
 }
 
@@ -574,6 +576,9 @@ int main(int argc, char *argv[])
 	err = rtsync_open(&fcd, &fcd.rtsync);
 	if (err < 0)
 		fatal(err, "cannot follow the routing tables");
+	err = route_cache_open(&fcd, &fcd.routes);
+	if (err < 0)
+		fatal(err, "route cache");
 	/* subscribed before the queues run, so no NEW event of a flow they
 	 * see is missed */
 	err = ctsync_open(&fcd, &fcd.ctsync);
@@ -621,6 +626,7 @@ int main(int argc, char *argv[])
 	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
 	ctsync_close(fcd.ctsync);
+	route_cache_close(fcd.routes);
 	rtsync_close(fcd.rtsync);
 	ft_free(fcd.ft);
 	control_close(fcd.control);

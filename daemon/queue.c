@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -47,6 +48,7 @@
 #include "log.h"
 #include "policy.h"
 #include "queue.h"
+#include "route.h"
 
 #define QUEUE_BATCH		64
 /* Room for the attributes around the copied bytes (header, mark,
@@ -88,6 +90,7 @@ struct worker {
 	struct ifcache_entry ifcache[IFCACHE_SIZE];
 	bool features[QF__MAX];
 	struct queue_stats st;		/* written by this worker only */
+	struct route_worker *rt;
 	uint64_t last_warn;
 
 	size_t slot_size;
@@ -421,7 +424,8 @@ static void flow_count_packet(struct flow *f)
  * so crowded that it would be stored far from its buckets) is decided all the same, just not cached.
  */
 static bool flow_admit(struct worker *w, struct flowtable *ft,
-		       const struct tuple *t, uint32_t mark)
+		       const struct tuple *t, uint32_t mark,
+		       const uint16_t route[2])
 {
 	struct flow *f;
 	bool ok = true;
@@ -437,12 +441,51 @@ static bool flow_admit(struct worker *w, struct flowtable *ft,
 	}
 	if (f) {
 		CMM_STORE_SHARED(f->mark, mark);
+		CMM_STORE_SHARED(f->route[0], route[0]);
+		CMM_STORE_SHARED(f->route[1], route[1]);
 		CMM_STORE_SHARED(f->queued_packets, 1);
 		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED |
 				    FLOW_DECIDED);
 	}
 	ft_unlock(ft);
 	return ok;
+}
+
+/*
+ * Both routes of a new flow: the original direction's as its first
+ * packet takes it (iif 0: generated here), the reply's as replies will
+ * come: in by the device the original leaves by, or generated here when
+ * the original was delivered here (to a local, broadcast or multicast
+ * address).
+ */
+static void flow_routes(struct worker *w, const struct config *cfg,
+			const struct tuple *t, const struct pkt_where *where,
+			uint32_t iif, uint32_t mark, uint16_t route[2])
+{
+	bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP ||
+		     t->proto == IPPROTO_SCTP || t->proto == IPPROTO_UDPLITE;
+	struct fib_query q = {
+		.family = t->family, .src = t->src, .dst = t->dst,
+		.mark = mark, .iif = where->iif, .proto = t->proto,
+		.sport = ports ? t->sport : 0, .dport = ports ? t->dport : 0,
+	};
+	const struct route_info *r;
+
+	route[0] = route_resolve(w->rt, cfg, &q, where->iif ? (int)iif : 0);
+	route[1] = 0;
+	r = route_cache_get(w->q->fcd->routes, route[0]);
+	if (!r || (r->type != RTN_UNICAST && r->type != RTN_LOCAL &&
+		   r->type != RTN_BROADCAST && r->type != RTN_MULTICAST))
+		return;
+	iif = r->type == RTN_UNICAST ? (uint32_t)r->oif : 0;
+	q.iif = worker_ifname(w, iif);
+	if (iif && !q.iif)
+		return;
+	q.src = t->dst;
+	q.dst = t->src;
+	q.sport = ports ? t->dport : 0;
+	q.dport = ports ? t->sport : 0;
+	route[1] = route_resolve(w->rt, cfg, &q, (int)iif);
 }
 
 static void worker_packet(struct worker *w, const struct config *cfg,
@@ -456,7 +499,8 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	struct pkt_info pi;
 	enum pkt_err perr;
 	const uint8_t *data;
-	uint32_t id, caplen, wire_len, mark = 0, newmark;
+	uint32_t id, caplen, wire_len, mark = 0, newmark, iif = 0;
+	uint16_t route[2];
 	struct flowtable *ft = w->q->fcd->ft;
 	struct flow *f;
 	uint16_t ctzone;
@@ -505,8 +549,9 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		return;
 	}
 
-	where.iif = attr[NFQA_IFINDEX_INDEV] ? worker_ifname(w,
-		ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]))) : NULL;
+	if (attr[NFQA_IFINDEX_INDEV])
+		iif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	where.iif = worker_ifname(w, iif);
 	where.oif = attr[NFQA_IFINDEX_OUTDEV] ? worker_ifname(w,
 		ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]))) : NULL;
 	if (attr[NFQA_CT] && ct_zone(attr[NFQA_CT], &ctzone)) {
@@ -542,7 +587,9 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	/* only the bits of marks.mask are ours; the rest pass unchanged */
 	newmark = (mark & ~cfg->marks.mask) | cfg->marks.decided |
 		  (rule && (rule->has & RULE_HAS_MARK) ? rule->mark : 0);
-	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark)) {
+	if (keyed && !f)
+		flow_routes(w, cfg, &pi.tuple, &where, iif, newmark, route);
+	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark, route)) {
 		worker_decide(w, id, NF_DROP, false, 0);
 		STAT_INC(w, dropped);
 		STAT_INC(w, table_full);
@@ -687,6 +734,9 @@ static int worker_start(struct worker *w, const struct config *cfg)
 	int err;
 
 	w->stop_fd = -1;
+	w->rt = route_worker_new(w->q->fcd->routes);
+	if (!w->rt)
+		return -ENOMEM;
 	w->slot_size = cfg->queues.copy_bytes + QUEUE_MSG_OVERHEAD;
 	w->slots = malloc(w->slot_size * QUEUE_BATCH);
 	if (!w->slots)
@@ -730,6 +780,7 @@ static void worker_close(struct worker *w)
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	loop_close(&w->loop);
+	route_worker_free(w->rt);
 	free(w->slots);
 }
 

@@ -32,6 +32,7 @@ struct fib_table {
 
 struct rule_set {
 	size_t n;
+	bool dst_only[2];		/* per family: no rule selects on more */
 	struct rule_set *retired;
 	struct fib_rule r[];
 };
@@ -389,9 +390,18 @@ void fib_flush_routes(struct fib *fib)
 
 /* --- rules ------------------------------------------------------------------ */
 
+/* Whether a rule's match and action depend on the destination alone. */
+static bool dst_only(const struct fib_rule *r)
+{
+	return !r->unknown && !r->src.len && !r->fwmask && !r->iif[0] &&
+	       !r->oif[0] && !r->ip_proto && !r->sport.lo && !r->sport.hi &&
+	       !r->dport.lo && !r->dport.hi;
+}
+
 int fib_set_rules(struct fib *fib, const struct fib_rule *rules, size_t n)
 {
 	struct rule_set *rs, *old;
+	size_t i;
 
 	if (n > FIB_MAX_RULES)
 		return -E2BIG;
@@ -401,6 +411,10 @@ int fib_set_rules(struct fib *fib, const struct fib_rule *rules, size_t n)
 	rs->n = n;
 	rs->retired = NULL;
 	memcpy(rs->r, rules, n * sizeof(rs->r[0]));
+	rs->dst_only[0] = rs->dst_only[1] = true;
+	for (i = 0; i < n; i++)
+		if (!dst_only(&rules[i]))
+			rs->dst_only[fam_index(rules[i].family)] = false;
 	old = fib->rules;
 	ft_publish(fib->rules, rs);
 	if (old) {
@@ -470,6 +484,7 @@ static size_t goto_target(const struct rule_set *rs, uint32_t priority,
  */
 static bool special(const struct fib *fib, const struct fib_query *q)
 {
+	static const union fc_addr zero;
 	const struct fib_table *local;
 	const struct fib_nexthop *nh;
 	uint32_t s, d, v;
@@ -490,13 +505,26 @@ static bool special(const struct fib *fib, const struct fib_query *q)
 		   IN6_IS_ADDR_LOOPBACK(&q->src.v6)) {
 		return true;
 	}
-	if (!q->iif || !(local = table_find(fib, RT_TABLE_LOCAL)))
-		return false;
-	v = lpm_lookup(local->lpm[fam_index(q->family)], &q->src, &len);
+	local = table_find(fib, RT_TABLE_LOCAL);
+	v = local ? lpm_lookup(local->lpm[fam_index(q->family)], &q->src,
+			       &len) : 0;
+	nh = v && !(v & FIB_ASK) ? ft_deref(fib->nh[v]) : NULL;
+	/* generated here from a given IPv4 source: it must be one of our
+	 * addresses, or ip_route_output_key_hash_rcu() refuses it */
+	if (!q->iif)
+		return q->family == AF_INET && memcmp(&q->src, &zero, 4) &&
+		       (!nh || nh->type != RTN_LOCAL);
 	if (!v)
 		return false;
-	nh = v & FIB_ASK ? NULL : ft_deref(fib->nh[v]);
 	return !nh || nh->type == RTN_LOCAL || nh->type == RTN_BROADCAST;
+}
+
+bool fib_dst_cacheable(const struct fib *fib, const struct fib_query *q)
+{
+	const struct rule_set *rs = ft_deref(fib->rules);
+
+	return rs && rs->dst_only[fam_index(q->family)] && !q->oif &&
+	       !special(fib, q);
 }
 
 enum fib_answer fib_resolve(const struct fib *fib, const struct fib_query *q,

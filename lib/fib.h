@@ -131,6 +131,14 @@ void fib_reclaim(struct fib *fib);
 enum fib_answer fib_resolve(const struct fib *fib, const struct fib_query *q,
 			    struct fib_result *res);
 
+/*
+ * Whether fib_resolve()'s answer for q is a function of q->dst alone, so
+ * that an answer cached by destination (the Bloom cache) is the one it
+ * would give: no rule of q's family selects on anything but the
+ * destination, and q is none of the packets left to the kernel.
+ */
+bool fib_dst_cacheable(const struct fib *fib, const struct fib_query *q);
+
 const struct fib_nexthop *fib_nexthop(const struct fib *fib, uint32_t id);
 
 struct fib_stats {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
 #include "flowfmt.h"
@@ -46,7 +47,36 @@ static void dir_json(struct json *j, const char *key, const struct tuple *t)
 	json_obj_end(j);
 }
 
-void flow_json(struct json *j, const struct flow *f)
+static void route_json(struct json *j, const char *key,
+		       const struct route_info *r, const char *oif)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	json_key(j, key);
+	if (!r) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_str(j, "type", route_type_name(r->type));
+	json_kv_bool(j, "local", r->type == RTN_LOCAL);
+	json_key(j, "oif");
+	if (oif)
+		json_str(j, oif);
+	else if (r->oif)
+		json_uint(j, (uint64_t)r->oif);
+	else
+		json_null(j);
+	json_kv_str(j, "gateway", r->has_gateway &&
+		    inet_ntop(r->family, &r->gateway, s, sizeof(s)) ? s : NULL);
+	json_kv_str(j, "prefsrc", r->has_prefsrc &&
+		    inet_ntop(r->family, &r->prefsrc, s, sizeof(s)) ? s : NULL);
+	json_kv_uint(j, "table", r->table);
+	json_obj_end(j);
+}
+
+void flow_json(struct json *j, const struct flow *f,
+	       const struct flow_extra *x)
 {
 	const char *name = proto_name(f->orig.proto);
 	struct tuple reply;
@@ -69,9 +99,16 @@ void flow_json(struct json *j, const struct flow *f)
 	json_kv_bool(j, "nat", f->flags & FLOW_NAT);
 	/* no event seen yet: such an entry may end without one */
 	json_kv_bool(j, "from_dump", f->flags & FLOW_FROM_DUMP);
-	/* filled by the route, owner and stream-ID caches */
 	json_key(j, "route");
-	json_null(j);
+	if (x->route[0] || x->route[1]) {
+		json_obj_begin(j);
+		route_json(j, "orig", x->route[0], x->oif[0]);
+		route_json(j, "reply", x->route[1], x->oif[1]);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	/* filled by the owner and stream-ID caches */
 	json_key(j, "owner");
 	json_null(j);
 	json_key(j, "sid");
@@ -94,7 +131,25 @@ static void dir_text(struct buf *out, const struct tuple *t)
 		buf_printf(out, "%s:%u -> %s:%u", s, t->sport, d, t->dport);
 }
 
-void flow_text(struct buf *out, const struct flow *f)
+static void route_text(struct buf *out, const char *dir,
+		       const struct route_info *r, const char *oif)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (!r)
+		return;
+	buf_printf(out, " %s ", dir);
+	if (r->type != RTN_UNICAST)
+		buf_printf(out, "%s ", route_type_name(r->type));
+	if (oif)
+		buf_printf(out, "dev %s ", oif);
+	if (r->has_gateway && inet_ntop(r->family, &r->gateway, s, sizeof(s)))
+		buf_printf(out, "via %s ", s);
+	buf_printf(out, "table %u", r->table);
+}
+
+void flow_text(struct buf *out, const struct flow *f,
+	       const struct flow_extra *x)
 {
 	const char *name = proto_name(f->orig.proto);
 	struct tuple reply;
@@ -108,7 +163,10 @@ void flow_text(struct buf *out, const struct flow *f)
 	dir_text(out, &f->orig);
 	buf_puts(out, " reply ");
 	dir_text(out, &reply);
-	buf_printf(out, " %s mark 0x%08x id %u queued %u%s\n", flow_state(f),
+	buf_printf(out, " %s mark 0x%08x id %u queued %u%s", flow_state(f),
 		   f->mark, f->ct_id, f->queued_packets,
 		   f->flags & FLOW_DECIDED ? " decided" : "");
+	route_text(out, "route", x->route[0], x->oif[0]);
+	route_text(out, "reply route", x->route[1], x->oif[1]);
+	buf_putc(out, '\n');
 }

@@ -10,6 +10,14 @@
 #include "buf.h"
 #include "flowtable.h"
 #include "json.h"
+#include "routeset.h"
+
+/* What the daemon knows of a flow beyond the table: its routes (NULL:
+ * none cached) with their devices by name (NULL: unknown). */
+struct flow_extra {
+	const struct route_info *route[2];	/* original, reply */
+	const char *oif[2];
+};
 
 /*
  * The state as conntrack -L words it: the TCP state for TCP, else
@@ -18,7 +26,9 @@
  */
 const char *flow_state(const struct flow *f);
 
-void flow_json(struct json *j, const struct flow *f);
-void flow_text(struct buf *out, const struct flow *f);
+void flow_json(struct json *j, const struct flow *f,
+	       const struct flow_extra *x);
+void flow_text(struct buf *out, const struct flow *f,
+	       const struct flow_extra *x);
 
 #endif

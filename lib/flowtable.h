@@ -86,6 +86,9 @@ struct flow {
 	uint16_t born;			/* ft clock (seconds) at insert, mod 2^16 */
 	uint8_t tcp_state;		/* TCP_CONNTRACK_*, 0 for others */
 	uint8_t seen;			/* resync round that last saw it */
+	/* routes of the original and the reply direction: ids of the
+	 * answers the daemon keeps (lib/routeset.h); 0: none cached */
+	uint16_t route[2];
 };
 
 /* What only some flows carry. */
