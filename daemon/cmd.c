@@ -24,6 +24,7 @@
 #include "flowtable.h"
 #include "json.h"
 #include "proto.h"
+#include "pin.h"
 #include "queue.h"
 #include "route.h"
 #include "routeset.h"
@@ -657,6 +658,7 @@ static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
 	json_kv_str(&j, "mode", route_cache_name(fcd->cfg->routes.cache));
 	route_cache_json(fcd->routes, &j);
 	json_obj_end(&j);
+	pin_json(fcd->pins, &j);
 	json_obj_end(&j);
 	buf_putc(out, '\n');
 	return CTL_OK;

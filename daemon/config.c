@@ -683,7 +683,10 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 		      struct rule_conf *rc)
 {
 	static const char *const keys[] = {
-		"match", "verdict", "mark", "label", NULL
+		"match", "verdict", "mark", "label", "route", NULL
+	};
+	static const char *const route_names[] = {
+		"none", "pin", "follow", NULL
 	};
 	static const char *const match_keys[] = {
 		"zone", "family", "proto", "src", "dst", "sport", "dport",
@@ -705,6 +708,8 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 		rc->has |= RULE_HAS_MARK;
 	if (get_labels(x, r, rc->labels) > 0)
 		rc->has |= RULE_HAS_LABEL;
+	if (get_enum(x, r, "route", route_names, &v) > 0)
+		rc->route = (enum route_policy)v;
 
 	if (get_group(x, r, "match", &m) <= 0)
 		return;
@@ -765,7 +770,8 @@ static void read_routes(struct cfx *x, const config_setting_t *root,
 {
 	static const char *const keys[] = {
 		"cache", "bloom_expected", "bloom_fp_rate", "bloom_entries",
-		"bloom_reseed", NULL
+		"bloom_reseed", "pin_mask", "pin_reply_mask", "pin_table",
+		"pin_priority", NULL
 	};
 	const config_setting_t *g;
 	int v;
@@ -779,6 +785,11 @@ static void read_routes(struct cfx *x, const config_setting_t *root,
 	get_real(x, g, "bloom_fp_rate", 1e-9, 0.5, &c->routes.bloom_fp_rate);
 	GET_UINT(x, g, "bloom_entries", 1024, 1 << 28, c->routes.bloom_entries);
 	GET_UINT(x, g, "bloom_reseed", 0, 86400 * 7, c->routes.bloom_reseed);
+	GET_UINT(x, g, "pin_mask", 0, UINT32_MAX, c->routes.pin_mask);
+	GET_UINT(x, g, "pin_reply_mask", 0, UINT32_MAX,
+		 c->routes.pin_reply_mask);
+	GET_UINT(x, g, "pin_table", 1, 0xfffff000u, c->routes.pin_table);
+	GET_UINT(x, g, "pin_priority", 1, 32765, c->routes.pin_priority);
 }
 
 static void read_control(struct cfx *x, const config_setting_t *root,
@@ -865,6 +876,33 @@ static void check_label_rule(struct cfx *x, const config_setting_t *rs,
 	}
 }
 
+/* A next-hop field of the mark: contiguous bits inside marks.mask, clear
+ * of the "decided" bit, and at most 8 of them (255 next hops, one table
+ * each). */
+static void check_pin_mask(struct cfx *x, const config_setting_t *root,
+			   const struct config *c, const char *key,
+			   uint32_t mask)
+{
+	const config_setting_t *s;
+	uint32_t low = mask & -mask;
+
+	/* not 0: set in a routes group */
+	if (!mask)
+		return;
+	s = config_setting_get_member(config_setting_get_member(root, "routes"),
+				      key);
+	if (mask & ~c->marks.mask || mask & c->marks.decided)
+		cerr(x, s, "routes.%s 0x%08x must lie inside marks.mask "
+		     "0x%08x, clear of its lowest (\"decided\") bit", key, mask,
+		     c->marks.mask);
+	else if ((mask + low) & mask)
+		cerr(x, s, "routes.%s 0x%08x must be one run of bits", key,
+		     mask);
+	else if (mask / low > 255)
+		cerr(x, s, "routes.%s 0x%08x: at most 8 bits (255 next hops)",
+		     key, mask);
+}
+
 /* Rules that involve more than one key, on the complete struct. */
 static void check_config(struct cfx *x, const config_setting_t *root,
 			 struct config *c)
@@ -872,6 +910,14 @@ static void check_config(struct cfx *x, const config_setting_t *root,
 	size_t i, j;
 
 	c->marks.decided = c->marks.mask & -c->marks.mask;
+	check_pin_mask(x, root, c, "pin_mask", c->routes.pin_mask);
+	check_pin_mask(x, root, c, "pin_reply_mask", c->routes.pin_reply_mask);
+	if (c->routes.pin_mask & c->routes.pin_reply_mask)
+		cerr(x, config_setting_get_member(root, "routes"),
+		     "routes.pin_mask and pin_reply_mask overlap");
+	if (c->routes.pin_reply_mask && !c->routes.pin_mask)
+		cerr(x, config_setting_get_member(root, "routes"),
+		     "routes.pin_reply_mask needs pin_mask");
 	for (i = 0; i < c->n_zones; i++) {
 		const struct zone_conf *z = &c->zones[i];
 		const config_setting_t *zs = config_setting_get_elem(
@@ -908,6 +954,13 @@ static void check_config(struct cfx *x, const config_setting_t *root,
 		}
 		if (r->has & RULE_HAS_LABEL)
 			check_label_rule(x, rs, c, i);
+		if (r->route && !c->routes.pin_mask)
+			cerr(x, rs, "'route' needs routes.pin_mask: the mark "
+			     "bits that carry the flow's next hop");
+		if ((r->has & RULE_HAS_MARK) &&
+		    (r->mark & (c->routes.pin_mask | c->routes.pin_reply_mask)))
+			cerr(x, rs, "mark 0x%08x has bits of routes.pin_mask or "
+			     "pin_reply_mask, which carry next hops", r->mark);
 		if ((r->has & RULE_HAS_ZONE) && r->match.zone) {
 			for (j = 0; j < c->n_zones; j++)
 				if (c->zones[j].id == r->match.zone)
@@ -960,6 +1013,8 @@ static void config_defaults(struct config *c)
 	c->routes.bloom_fp_rate = 0.001;
 	c->routes.bloom_entries = 1048576;
 	c->routes.bloom_reseed = 3600;
+	c->routes.pin_table = 1000;
+	c->routes.pin_priority = 100;
 }
 
 int config_load(const char *path, struct config **ret,
@@ -1241,14 +1296,21 @@ void config_dump(const struct config *c, struct buf *out)
 			buf_printf(out, " mark = 0x%08x;", r->mark);
 		if (r->has & RULE_HAS_LABEL)
 			dump_labels(out, r->labels);
+		if (r->route)
+			buf_printf(out, " route = \"%s\";",
+				   r->route == ROUTE_POLICY_PIN ? "pin" : "follow");
 		buf_puts(out, " }");
 	}
 	buf_puts(out, c->n_rules ? "\n);\n" : " );\n");
 	buf_printf(out, "routes = { cache = \"%s\"; bloom_expected = %u; "
 		   "bloom_fp_rate = %g; bloom_entries = %u; bloom_reseed = %u; "
-		   "};\n", route_cache_name(c->routes.cache),
+		   "pin_mask = 0x%08x; pin_reply_mask = 0x%08x; pin_table = "
+		   "%u; pin_priority = %u; };\n",
+		   route_cache_name(c->routes.cache),
 		   c->routes.bloom_expected, c->routes.bloom_fp_rate,
-		   c->routes.bloom_entries, c->routes.bloom_reseed);
+		   c->routes.bloom_entries, c->routes.bloom_reseed,
+		   c->routes.pin_mask, c->routes.pin_reply_mask,
+		   c->routes.pin_table, c->routes.pin_priority);
 	buf_printf(out, "control = { socket = \"%s\";", c->control.socket);
 	if (c->control.group)
 		buf_printf(out, " group = \"%s\";", c->control.group);

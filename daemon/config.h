@@ -72,6 +72,10 @@ struct config {
 		double bloom_fp_rate;	/* per filter */
 		uint32_t bloom_entries;	/* cap: past it, empty filters again */
 		uint32_t bloom_reseed;	/* s between reseeds; 0: never */
+		uint32_t pin_mask;	/* mark bits: the next hop, original */
+		uint32_t pin_reply_mask; /* and reply direction; 0: none */
+		uint32_t pin_table;	/* next hop k routes by table + k */
+		uint32_t pin_priority;	/* of the daemon's ip rules */
 	} routes;
 
 	struct {

@@ -129,7 +129,8 @@ static void apply_entry(struct ctsync *cs, const struct ct_entry *e,
 		ft_unlock(cs->ft);
 		return;
 	}
-	flags = entry_flags(e, decided) | (f->flags & FLOW_QUEUED);
+	flags = entry_flags(e, decided) |
+		(f->flags & (FLOW_QUEUED | FLOW_FOLLOW));
 	/* "learnt from a dump" lasts until the flow's first event */
 	if (kind == CT_DUMPED && (fresh || (f->flags & FLOW_FROM_DUMP)))
 		flags |= FLOW_FROM_DUMP;
@@ -222,7 +223,11 @@ static void stray_answer(struct ctsync *cs, const struct nlmsghdr *nlh)
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 		return;
 	e = mnl_nlmsg_get_payload(nlh);
-	if (e->error && e->error != -ENOENT)
+	if (!e->error || e->error == -ENOENT)
+		return;
+	if (NFNL_MSG_TYPE(e->msg.nlmsg_type) == IPCTNL_MSG_CT_NEW)
+		cs->st.mark_errors++;
+	else
 		cs->st.delete_errors++;
 }
 
@@ -395,18 +400,13 @@ static void resync(struct ctsync *cs, const char *why)
 		 cs->resync_due ? "; events were lost meanwhile, again soon" : "");
 }
 
-/* Ask the kernel to delete the entry of an evicted flow; no wait. */
-static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
+/* The kernel's entry of a flow, by its original tuple (and ct id). */
+static struct nf_conntrack *entry_of(const struct tuple *t, uint32_t ct_id)
 {
-	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
-	const struct tuple *t = &v->orig;
 	struct nf_conntrack *ct = nfct_new();
-	struct nlmsghdr *nlh;
 
-	if (!ct) {
-		cs->st.delete_errors++;
-		return;
-	}
+	if (!ct)
+		return NULL;
 	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, t->family);
 	if (t->family == AF_INET) {
 		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, t->src.v4.s_addr);
@@ -427,9 +427,23 @@ static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
 		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(t->dport));
 	}
 	nfct_set_attr_u16(ct, ATTR_ZONE, t->zone);
-	if (v->ct_id)
-		nfct_set_attr_u32(ct, ATTR_ID, v->ct_id);
+	if (ct_id)
+		nfct_set_attr_u32(ct, ATTR_ID, ct_id);
+	return ct;
+}
 
+/* Ask the kernel to delete the entry of an evicted flow; no wait. */
+static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
+{
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	const struct tuple *t = &v->orig;
+	struct nf_conntrack *ct = entry_of(t, v->ct_id);
+	struct nlmsghdr *nlh;
+
+	if (!ct) {
+		cs->st.delete_errors++;
+		return;
+	}
 	/* the kernel reads the tuple in the message's family: AF_UNSPEC
 	 * is refused with EOPNOTSUPP */
 	nlh = request(cs, req, IPCTNL_MSG_CT_DELETE, 0, t->family);
@@ -441,7 +455,8 @@ static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
 	nfct_destroy(ct);
 }
 
-/* Answers to deletes already sent: only refusals come back. */
+/* Answers to deletes and mark changes already sent: only refusals come
+ * back. */
 static void read_delete_answers(struct ctsync *cs)
 {
 	const struct nlmsghdr *nlh;
@@ -455,6 +470,37 @@ static void read_delete_answers(struct ctsync *cs)
 		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 			stray_answer(cs, nlh);
 	}
+}
+
+int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
+		    uint32_t mark, uint32_t mask)
+{
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	struct nf_conntrack *ct = entry_of(t, ct_id);
+	struct nlmsghdr *nlh;
+	int err = 0;
+
+	if (!ct)
+		return -ENOMEM;
+	nfct_set_attr_u32(ct, ATTR_MARK, mark & mask);
+	/* no NLM_F_CREATE: an update of the entry, or ENOENT */
+	nlh = request(cs, req, IPCTNL_MSG_CT_NEW, 0, t->family);
+	if (nfct_nlmsg_build(nlh, ct) < 0) {
+		err = -EINVAL;
+	} else {
+		/* libnetfilter_conntrack has no mark mask for updates: only
+		 * these bits change, the other tools' stay */
+		mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+		if (mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
+			err = -errno;
+	}
+	nfct_destroy(ct);
+	if (err)
+		cs->st.mark_errors++;
+	else
+		cs->st.marked++;
+	read_delete_answers(cs);
+	return err;
 }
 
 static void delete_victims(struct ctsync *cs)
@@ -658,6 +704,8 @@ void ctsync_stats_json(const struct ctsync *cs, struct json *j)
 	json_kv_uint(j, "errors", s->errors);
 	json_kv_uint(j, "deleted", s->deleted);
 	json_kv_uint(j, "delete_errors", s->delete_errors);
+	json_kv_uint(j, "marked", s->marked);
+	json_kv_uint(j, "mark_errors", s->mark_errors);
 	json_kv_uint(j, "no_memory", s->no_memory);
 	json_kv_uint(j, "rcvbuf", cs->rcvbuf);
 	json_kv_bool(j, "reliable", cs->reliable);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "tuple.h"
 
 struct config;
 struct fcd;
@@ -48,6 +49,8 @@ struct ctsync_stats {
 	uint64_t errors;		/* messages we could not use */
 	uint64_t deleted;		/* evicted entries deleted in the kernel */
 	uint64_t delete_errors;
+	uint64_t marked;		/* ct marks changed (routes followed) */
+	uint64_t mark_errors;
 	uint64_t no_memory;		/* flows not mirrored: allocation failed */
 };
 
@@ -65,6 +68,14 @@ void ctsync_configure(struct ctsync *cs, const struct config *cfg);
 
 /* Once a second: evictions to the kernel, the periodic reconcile. */
 void ctsync_tick(struct ctsync *cs, uint64_t now);
+
+/*
+ * Change the bits mask of an entry's ct mark to those of mark, the other
+ * bits left as they are; sent without waiting (a refusal is counted when
+ * its answer is read). Returns 0 or -errno. Main thread.
+ */
+int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
+		    uint32_t mark, uint32_t mask);
 
 void ctsync_get_stats(const struct ctsync *cs, struct ctsync_stats *st);
 void ctsync_stats_json(const struct ctsync *cs, struct json *j);

@@ -17,10 +17,12 @@
 struct control;
 struct ctsync;
 struct flowtable;
+struct pins;
 struct queues;
 struct route_cache;
 struct rtsync;
 struct ruleset;
+struct xfrmsync;
 
 struct fcd {
 	struct loop loop;
@@ -45,6 +47,8 @@ struct fcd {
 	struct ctsync *ctsync;
 	struct rtsync *rtsync;		/* routes, rules and links */
 	struct route_cache *routes;	/* flows' routes: answers, Bloom cache */
+	struct pins *pins;		/* NULL unless routes.pin_mask */
+	struct xfrmsync *xfrmsync;	/* IPsec policies and SAs; NULL: none */
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;

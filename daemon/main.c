@@ -30,7 +30,9 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
+#include "pin.h"
 #include "route.h"
+#include "xfrmsync.h"
 #include "rtsync.h"
 #include "ruleset.h"
 
@@ -210,6 +212,20 @@ static int keep_restart_only(const struct config *old, struct config *new)
 	new->queues.maxlen = old->queues.maxlen;
 	new->queues.copy_bytes = old->queues.copy_bytes;
 	new->queues.fail_open = old->queues.fail_open;
+
+	/* the pinned flows' marks name tables of the running settings */
+	if (old->routes.pin_mask != new->routes.pin_mask ||
+	    old->routes.pin_reply_mask != new->routes.pin_reply_mask ||
+	    old->routes.pin_table != new->routes.pin_table ||
+	    old->routes.pin_priority != new->routes.pin_priority)
+		log_warnx("reload: routes.pin_mask, pin_reply_mask, pin_table "
+			  "and pin_priority take effect at the next restart%s",
+			  old->routes.pin_mask ? "" :
+			  "; until then route = \"pin\"/\"follow\" pins nothing");
+	new->routes.pin_mask = old->routes.pin_mask;
+	new->routes.pin_reply_mask = old->routes.pin_reply_mask;
+	new->routes.pin_table = old->routes.pin_table;
+	new->routes.pin_priority = old->routes.pin_priority;
 
 	if (!strcmp(old->control.socket, new->control.socket) &&
 	    same_string(old->control.group, new->control.group))
@@ -436,6 +452,8 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	ctsync_tick(fcd->ctsync, now);
 	rtsync_tick(fcd->rtsync);
 	route_cache_tick(fcd->routes);
+	route_follow(fcd->routes);
+	xfrmsync_tick(fcd->xfrmsync);
 	table_tick(fcd, now);
 }
 
@@ -579,6 +597,13 @@ int main(int argc, char *argv[])
 	err = route_cache_open(&fcd, &fcd.routes);
 	if (err < 0)
 		fatal(err, "route cache");
+	err = pin_open(&fcd, &fcd.pins);
+	if (err < 0)
+		fatal(err, "cannot manage the pinned next hops' tables");
+	err = xfrmsync_open(&fcd, &fcd.xfrmsync);
+	if (err < 0)
+		log_warn(err, "IPsec: cannot follow XFRM policies and SAs; "
+			 "flows show no SA");
 	/* subscribed before the queues run, so no NEW event of a flow they
 	 * see is missed */
 	err = ctsync_open(&fcd, &fcd.ctsync);
@@ -625,6 +650,10 @@ int main(int argc, char *argv[])
 		log_info("ruleset: tables ip/ip6 %s removed", RULESET_TABLE);
 	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
+	if (!fcd.cfg->ruleset.keep_on_exit)
+		pin_remove(fcd.pins);
+	pin_close(fcd.pins);
+	xfrmsync_close(fcd.xfrmsync);
 	ctsync_close(fcd.ctsync);
 	route_cache_close(fcd.routes);
 	rtsync_close(fcd.rtsync);

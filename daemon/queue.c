@@ -37,6 +37,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -46,9 +47,11 @@
 #include "fcd.h"
 #include "flowtable.h"
 #include "log.h"
+#include "pin.h"
 #include "policy.h"
 #include "queue.h"
 #include "route.h"
+#include "xfrmsync.h"
 
 #define QUEUE_BATCH		64
 /* Room for the attributes around the copied bytes (header, mark,
@@ -425,7 +428,8 @@ static void flow_count_packet(struct flow *f)
  */
 static bool flow_admit(struct worker *w, struct flowtable *ft,
 		       const struct tuple *t, uint32_t mark,
-		       const uint16_t route[2])
+		       const uint16_t route[2], const struct flow_sa sa[2],
+		       uint16_t flags)
 {
 	struct flow *f;
 	bool ok = true;
@@ -443,49 +447,68 @@ static bool flow_admit(struct worker *w, struct flowtable *ft,
 		CMM_STORE_SHARED(f->mark, mark);
 		CMM_STORE_SHARED(f->route[0], route[0]);
 		CMM_STORE_SHARED(f->route[1], route[1]);
+		if ((sa[0].proto || sa[1].proto) && ft_ext_locked(ft, f))
+			memcpy(f->ext->sa, sa, 2 * sizeof(*sa));
 		CMM_STORE_SHARED(f->queued_packets, 1);
 		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED |
-				    FLOW_DECIDED);
+				    FLOW_DECIDED | flags);
 	}
 	ft_unlock(ft);
 	return ok;
 }
 
-/*
- * Both routes of a new flow: the original direction's as its first
- * packet takes it (iif 0: generated here), the reply's as replies will
- * come: in by the device the original leaves by, or generated here when
- * the original was delivered here (to a local, broadcast or multicast
- * address).
- */
-static void flow_routes(struct worker *w, const struct config *cfg,
-			const struct tuple *t, const struct pkt_where *where,
-			uint32_t iif, uint32_t mark, uint16_t route[2])
+static const char *ifname_of(void *w, uint32_t index)
 {
-	bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP ||
-		     t->proto == IPPROTO_SCTP || t->proto == IPPROTO_UDPLITE;
-	struct fib_query q = {
-		.family = t->family, .src = t->src, .dst = t->dst,
-		.mark = mark, .iif = where->iif, .proto = t->proto,
-		.sport = ports ? t->sport : 0, .dport = ports ? t->dport : 0,
-	};
-	const struct route_info *r;
+	return worker_ifname(w, index);
+}
 
-	route[0] = route_resolve(w->rt, cfg, &q, where->iif ? (int)iif : 0);
-	route[1] = 0;
-	r = route_cache_get(w->q->fcd->routes, route[0]);
-	if (!r || (r->type != RTN_UNICAST && r->type != RTN_LOCAL &&
-		   r->type != RTN_BROADCAST && r->type != RTN_MULTICAST))
+/* The SA the kernel's policy of direction dir puts t in, if any. */
+static bool sa_lookup(struct worker *w, const struct tuple *t, uint8_t dir,
+		      struct flow_sa *sa)
+{
+	struct xfrm_sa_ref ref;
+
+	if (!xfrmsync_lookup(w->q->fcd->xfrmsync, t, dir, &ref) ||
+	    ref.not_modelled || ref.action != XFRM_POLICY_ALLOW || !ref.proto)
+		return false;
+	sa->spi = ref.spi;
+	sa->reqid = ref.reqid;
+	sa->proto = ref.proto;
+	sa->mode = ref.mode;
+	sa->dir = dir;
+	return true;
+}
+
+/*
+ * The SAs of a new flow's two directions, by where it goes: generated
+ * here, its original leaves by an output policy and its replies come in
+ * by an input one; delivered here, the other way round; forwarded, each
+ * direction leaves by an output policy, or is checked by a forward one.
+ */
+static void flow_sas(struct worker *w, const struct tuple *t, uint32_t iif,
+		     const uint16_t route[2], struct flow_sa sa[2])
+{
+	const struct route_info *r = route_cache_get(w->q->fcd->routes,
+						     route[0]);
+	struct tuple rev;
+	int d;
+
+	memset(sa, 0, 2 * sizeof(*sa));
+	if (!w->q->fcd->xfrmsync)
 		return;
-	iif = r->type == RTN_UNICAST ? (uint32_t)r->oif : 0;
-	q.iif = worker_ifname(w, iif);
-	if (iif && !q.iif)
-		return;
-	q.src = t->dst;
-	q.dst = t->src;
-	q.sport = ports ? t->dport : 0;
-	q.dport = ports ? t->sport : 0;
-	route[1] = route_resolve(w->rt, cfg, &q, (int)iif);
+	tuple_reverse(t, &rev);
+	if (!iif) {
+		sa_lookup(w, t, XFRM_POLICY_OUT, &sa[0]);
+		sa_lookup(w, &rev, XFRM_POLICY_IN, &sa[1]);
+	} else if (r && r->type == RTN_LOCAL) {
+		sa_lookup(w, t, XFRM_POLICY_IN, &sa[0]);
+		sa_lookup(w, &rev, XFRM_POLICY_OUT, &sa[1]);
+	} else {
+		for (d = 0; d < 2; d++)
+			if (!sa_lookup(w, d ? &rev : t, XFRM_POLICY_OUT, &sa[d]))
+				sa_lookup(w, d ? &rev : t, XFRM_POLICY_FWD,
+					  &sa[d]);
+	}
 }
 
 static void worker_packet(struct worker *w, const struct config *cfg,
@@ -501,6 +524,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	const uint8_t *data;
 	uint32_t id, caplen, wire_len, mark = 0, newmark, iif = 0;
 	uint16_t route[2];
+	struct flow_sa sa[2];
 	struct flowtable *ft = w->q->fcd->ft;
 	struct flow *f;
 	uint16_t ctzone;
@@ -587,9 +611,18 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	/* only the bits of marks.mask are ours; the rest pass unchanged */
 	newmark = (mark & ~cfg->marks.mask) | cfg->marks.decided |
 		  (rule && (rule->has & RULE_HAS_MARK) ? rule->mark : 0);
-	if (keyed && !f)
-		flow_routes(w, cfg, &pi.tuple, &where, iif, newmark, route);
-	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark, route)) {
+	if (keyed && !f) {
+		route_flow(w->rt, cfg, &pi.tuple, where.iif ? iif : 0, newmark,
+			   ifname_of, w, route);
+		if (rule && rule->route)
+			newmark |= pin_mark(w->q->fcd->pins,
+				route_cache_get(w->q->fcd->routes, route[0]),
+				route_cache_get(w->q->fcd->routes, route[1]));
+		flow_sas(w, &pi.tuple, where.iif ? iif : 0, route, sa);
+	}
+	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark, route, sa,
+				       rule && rule->route == ROUTE_POLICY_FOLLOW ?
+				       FLOW_FOLLOW : 0)) {
 		worker_decide(w, id, NF_DROP, false, 0);
 		STAT_INC(w, dropped);
 		STAT_INC(w, table_full);

@@ -22,11 +22,15 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
+#include <urcu/system.h>
 #include <urcu/urcu-memb.h>
 
 #include "bloom.h"
+#include "ctsync.h"
 #include "fcd.h"
+#include "flowtable.h"
 #include "log.h"
+#include "pin.h"
 #include "route.h"
 #include "rtsync.h"
 
@@ -50,6 +54,10 @@ struct route_cache {
 	struct bloom_gen *retired;
 	uint64_t next_reseed;		/* ns */
 	uint64_t emptied;		/* generations dropped at the cap */
+	struct route_worker *main_rw;	/* the main thread's, to follow */
+	uint32_t follow_gen;		/* routes followed up to here */
+	uint64_t follow_at;		/* ns, last walk */
+	uint64_t followed;		/* flows re-marked */
 	pthread_mutex_t workers_lock;
 	struct route_worker *workers[MAX_WORKERS];
 };
@@ -106,6 +114,12 @@ int route_cache_open(struct fcd *fcd, struct route_cache **ret)
 	}
 	pthread_mutex_init(&rc->bloom_lock, NULL);
 	pthread_mutex_init(&rc->workers_lock, NULL);
+	rc->follow_gen = fib_generation(rtsync_fib(fcd->rtsync));
+	rc->main_rw = route_worker_new(rc);
+	if (!rc->main_rw) {
+		route_cache_close(rc);
+		return -ENOMEM;
+	}
 	*ret = rc;
 	route_cache_tick(rc);
 	return 0;
@@ -134,6 +148,7 @@ void route_cache_close(struct route_cache *rc)
 {
 	if (!rc)
 		return;
+	route_worker_free(rc->main_rw);
 	retired_free(rc);
 	if (rc->bloom)
 		bloom_gen_free(rc->bloom);
@@ -538,6 +553,154 @@ uint16_t route_resolve(struct route_worker *rw, const struct config *cfg,
 	return id;
 }
 
+void route_flow(struct route_worker *rw, const struct config *cfg,
+		const struct tuple *t, uint32_t iif, uint32_t mark,
+		const char *(*ifname)(void *ctx, uint32_t index), void *ctx,
+		uint16_t route[2])
+{
+	bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP ||
+		     t->proto == IPPROTO_SCTP || t->proto == IPPROTO_UDPLITE;
+	struct fib_query q = {
+		.family = t->family, .src = t->src, .dst = t->dst,
+		.mark = mark, .iif = ifname(ctx, iif), .proto = t->proto,
+		.sport = ports ? t->sport : 0, .dport = ports ? t->dport : 0,
+	};
+	const struct route_info *r;
+
+	route[1] = 0;
+	if (iif && !q.iif) {
+		route[0] = 0;
+		return;
+	}
+	route[0] = route_resolve(rw, cfg, &q, (int)iif);
+	r = routeset_get(rw->rc->answers, route[0]);
+	if (!r || (r->type != RTN_UNICAST && r->type != RTN_LOCAL &&
+		   r->type != RTN_BROADCAST && r->type != RTN_MULTICAST))
+		return;
+	iif = r->type == RTN_UNICAST ? (uint32_t)r->oif : 0;
+	q.iif = ifname(ctx, iif);
+	if (iif && !q.iif)
+		return;
+	q.src = t->dst;
+	q.dst = t->src;
+	q.sport = ports ? t->dport : 0;
+	q.dport = ports ? t->sport : 0;
+	route[1] = route_resolve(rw, cfg, &q, (int)iif);
+}
+
+/* --- following route changes ------------------------------------------------- */
+
+#define FOLLOW_BATCH	65536
+/* a burst of route events walks the table once, not once per event */
+#define FOLLOW_MIN_NS	200000000ull
+
+struct follow_update {
+	struct tuple orig;
+	uint32_t ct_id;
+	uint32_t mark;
+	uint16_t route[2];
+};
+
+struct follow_walk {
+	struct route_cache *rc;
+	const struct config *cfg;
+	struct follow_update *v;
+	size_t n;
+	bool truncated;
+};
+
+static const char *main_ifname(void *rc, uint32_t index)
+{
+	return rtsync_ifname(((struct route_cache *)rc)->fcd->rtsync,
+			     (int)index);
+}
+
+/*
+ * A followed flow's routes again, as its first packet would get them
+ * now: the mark without its pinned next hops, and the device it came in
+ * by, which is where its replies leave (none when its replies are
+ * delivered here: it was generated here).
+ */
+static bool follow_one(struct flow *f, void *arg)
+{
+	struct follow_walk *fw = arg;
+	const struct config *cfg = fw->cfg;
+	uint32_t pins = cfg->routes.pin_mask | cfg->routes.pin_reply_mask;
+	const struct route_info *reply;
+	struct follow_update *u;
+	uint16_t route[2];
+	uint32_t mark, iif;
+
+	if (!(f->flags & FLOW_FOLLOW) || !(f->flags & FLOW_CONFIRMED))
+		return true;
+	if (fw->n == FOLLOW_BATCH) {
+		fw->truncated = true;
+		return false;
+	}
+	reply = routeset_get(fw->rc->answers, f->route[1]);
+	if (!reply)
+		return true;
+	iif = reply->type == RTN_UNICAST ? (uint32_t)reply->oif : 0;
+	mark = f->mark & ~pins;
+	route_flow(fw->rc->main_rw, cfg, &f->orig, iif, mark, main_ifname,
+		   fw->rc, route);
+	mark |= pin_mark(fw->rc->fcd->pins,
+			 routeset_get(fw->rc->answers, route[0]),
+			 routeset_get(fw->rc->answers, route[1]));
+	if (mark == f->mark && route[0] == f->route[0] &&
+	    route[1] == f->route[1])
+		return true;
+	u = &fw->v[fw->n++];
+	u->orig = f->orig;
+	u->ct_id = f->ct_id;
+	u->mark = mark;
+	u->route[0] = route[0];
+	u->route[1] = route[1];
+	return true;
+}
+
+void route_follow(struct route_cache *rc)
+{
+	const struct config *cfg = rc->fcd->cfg;
+	uint32_t gen = fib_generation(rtsync_fib(rc->fcd->rtsync));
+	struct follow_walk fw = { .rc = rc, .cfg = cfg };
+	struct flowtable *ft = rc->fcd->ft;
+	uint64_t now = loop_now();
+	enum ft_dir dir;
+	struct flow *f;
+	size_t i;
+
+	if (gen == rc->follow_gen || !rc->fcd->pins ||
+	    now - rc->follow_at < FOLLOW_MIN_NS)
+		return;
+	fw.v = malloc(FOLLOW_BATCH * sizeof(*fw.v));
+	if (!fw.v)
+		return;
+	rc->follow_at = now;
+	ft_walk(ft, follow_one, &fw);
+	for (i = 0; i < fw.n; i++) {
+		const struct follow_update *u = &fw.v[i];
+		bool remark = false;
+
+		ft_lock(ft);
+		f = ft_find_locked(ft, &u->orig, &dir);
+		if (f && dir == FT_ORIG && f->ct_id == u->ct_id) {
+			remark = f->mark != u->mark;
+			CMM_STORE_SHARED(f->route[0], u->route[0]);
+			CMM_STORE_SHARED(f->route[1], u->route[1]);
+			CMM_STORE_SHARED(f->mark, u->mark);
+		}
+		ft_unlock(ft);
+		if (remark &&
+		    ctsync_set_mark(rc->fcd->ctsync, &u->orig, u->ct_id,
+				    u->mark, cfg->marks.mask) == 0)
+			rc->followed++;
+	}
+	free(fw.v);
+	if (!fw.truncated)
+		rc->follow_gen = gen;
+}
+
 /* --- counters ---------------------------------------------------------------- */
 
 void route_cache_stats(const struct route_cache *rc, struct route_stats *st)
@@ -575,6 +738,7 @@ void route_cache_json(const struct route_cache *rc, struct json *j)
 	json_kv_uint(j, "kernel_errors", st.kernel_errors);
 	json_kv_uint(j, "answers", rs.answers);
 	json_kv_uint(j, "no_id", st.no_id + rs.full);
+	json_kv_uint(j, "followed", rc->followed);
 	json_key(j, "bloom");
 	if (!rc->bloom) {
 		json_null(j);

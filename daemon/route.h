@@ -21,6 +21,7 @@
 #include "fib.h"
 #include "json.h"
 #include "routeset.h"
+#include "tuple.h"
 
 struct fcd;
 struct route_cache;
@@ -65,6 +66,26 @@ void route_worker_free(struct route_worker *rw);
  */
 uint16_t route_resolve(struct route_worker *rw, const struct config *cfg,
 		       const struct fib_query *q, int iif_index);
+
+/*
+ * Both routes of a flow: the original direction's as its first packet
+ * takes it (iif 0: generated here), the reply's as replies will come: in
+ * by the device the original leaves by, or generated here when the
+ * original was delivered here (to a local, broadcast or multicast
+ * address). ifname(ctx, index) names devices. route[] gets the ids, 0
+ * where no answer came.
+ */
+void route_flow(struct route_worker *rw, const struct config *cfg,
+		const struct tuple *t, uint32_t iif, uint32_t mark,
+		const char *(*ifname)(void *ctx, uint32_t index), void *ctx,
+		uint16_t route[2]);
+
+/*
+ * After a route change (main thread; at most five times a second): every
+ * flow decided with route = "follow" gets its routes again, and, where
+ * its next hops moved, its new mark, in the table and in conntrack.
+ */
+void route_follow(struct route_cache *rc);
 
 /* The counters of every worker, added up, as JSON members. */
 void route_cache_json(const struct route_cache *rc, struct json *j);

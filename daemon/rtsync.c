@@ -23,6 +23,7 @@
 #include "fcd.h"
 #include "fib.h"
 #include "log.h"
+#include "route.h"
 #include "rtsync.h"
 
 #define RT_BUF_SIZE	(64 * 1024)
@@ -354,6 +355,9 @@ static void on_events(struct loop_source *src, uint32_t events, uint64_t now)
 			rs->st.errors++;
 	}
 	catch_up(rs);
+	/* flows that follow routes move now, not at the next tick */
+	if (rs->fcd->routes)
+		route_follow(rs->fcd->routes);
 }
 
 void rtsync_tick(struct rtsync *rs)

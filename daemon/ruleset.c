@@ -48,6 +48,7 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
@@ -544,16 +545,23 @@ static void put_target(struct batch *b, struct nftnl_rule *r, const char *name,
  * iptables-nft emits and what nft's xt printer decodes (it reads every
  * CONNMARK as revision 2 and shows revision 1 as a "set").
  */
-static void put_connmark(struct batch *b, struct nftnl_rule *r, uint8_t mode,
-			 uint32_t mask)
+/* meta = (meta & ~nfmask) | (ct & ctmask) (restore), ct likewise (save) */
+static void put_connmark2(struct batch *b, struct nftnl_rule *r, uint8_t mode,
+			  uint32_t ctmask, uint32_t nfmask)
 {
 	struct xt_connmark_tginfo2 info = {
-		.ctmask = mask,
-		.nfmask = mask,
+		.ctmask = ctmask,
+		.nfmask = nfmask,
 		.mode = mode,
 	};
 
 	put_target(b, r, "CONNMARK", 2, &info, sizeof(info));
+}
+
+static void put_connmark(struct batch *b, struct nftnl_rule *r, uint8_t mode,
+			 uint32_t mask)
+{
+	put_connmark2(b, r, mode, mask, mask);
 }
 
 static void put_queue(struct batch *b, struct nftnl_rule *r,
@@ -1043,15 +1051,37 @@ static void decide_rules(struct batch *b, const struct chain_spec *cs,
 	struct nftnl_rule *r;
 	char what[64];
 
-	/* decided: restore the mark bits we own, leave the others, done */
+	uint32_t pin = cfg->routes.pin_mask, pin_reply = cfg->routes.pin_reply_mask;
+	unsigned int pos = 1;
+
+	/* decided: restore the mark bits we own, leave the others, done.
+	 * With pinned next hops, a packet carries its own direction's only:
+	 * a reply routed by the original's next hop would go back out. */
+	if (pin) {
+		r = rule_start(b, cs->name);
+		if (r) {
+			put_ct_load(b, r, NFT_CT_MARK);
+			put_mask_test(b, r, cfg->marks.decided, NFT_CMP_NEQ);
+			put_ct_load(b, r, NFT_CT_DIRECTION);
+			put_cmp_u8(b, r, IP_CT_DIR_REPLY);
+			put_counter(b, r);
+			put_connmark2(b, r, XT_CONNMARK_RESTORE,
+				      cfg->marks.mask & ~pin, cfg->marks.mask);
+			put_accept(b, r);
+			rule_emit(b, r, cs->name, pos++, "fastpath-reply",
+				  "fast path, replies: xt CONNMARK restore",
+				  false);
+		}
+	}
 	r = rule_start(b, cs->name);
 	if (r) {
 		put_ct_load(b, r, NFT_CT_MARK);
 		put_mask_test(b, r, cfg->marks.decided, NFT_CMP_NEQ);
 		put_counter(b, r);
-		put_connmark(b, r, XT_CONNMARK_RESTORE, cfg->marks.mask);
+		put_connmark2(b, r, XT_CONNMARK_RESTORE,
+			      cfg->marks.mask & ~pin_reply, cfg->marks.mask);
 		put_accept(b, r);
-		rule_emit(b, r, cs->name, 1, "fastpath",
+		rule_emit(b, r, cs->name, pos++, "fastpath",
 			  "fast path: xt CONNMARK restore", false);
 	}
 	/* undecided: to the daemon; with nobody listening, on (bypass) */
@@ -1061,7 +1091,7 @@ static void decide_rules(struct batch *b, const struct chain_spec *cs,
 		put_queue(b, r, qb, cfg->queues.first, cfg->queues.count);
 		snprintf(what, sizeof(what), "queue: %s",
 			 qb == QUEUE_XT ? "xt NFQUEUE" : "nft queue");
-		rule_emit(b, r, cs->name, 2, "queue", what, true);
+		rule_emit(b, r, cs->name, pos, "queue", what, true);
 	}
 }
 

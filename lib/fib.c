@@ -608,6 +608,20 @@ enum fib_answer fib_resolve(const struct fib *fib, const struct fib_query *q,
 	return FIB_NO_ROUTE;
 }
 
+const struct fib_nexthop *fib_table_lookup(const struct fib *fib,
+					   uint32_t table, uint8_t family,
+					   const union fc_addr *dst)
+{
+	const struct fib_table *t = table_find(fib, table);
+	uint8_t len;
+	uint32_t v;
+
+	if (!t)
+		return NULL;
+	v = lpm_lookup(t->lpm[fam_index(family)], dst, &len);
+	return v && !(v & FIB_ASK) ? ft_deref(fib->nh[v]) : NULL;
+}
+
 const struct fib_nexthop *fib_nexthop(const struct fib *fib, uint32_t id)
 {
 	return id && id < FIB_MAX_NH ? ft_deref(fib->nh[id]) : NULL;

@@ -141,6 +141,12 @@ bool fib_dst_cacheable(const struct fib *fib, const struct fib_query *q);
 
 const struct fib_nexthop *fib_nexthop(const struct fib *fib, uint32_t id);
 
+/* The single-path route of one table for dst, rules aside; NULL when
+ * none (or only one the mirror does not model). */
+const struct fib_nexthop *fib_table_lookup(const struct fib *fib,
+					   uint32_t table, uint8_t family,
+					   const union fc_addr *dst);
+
 struct fib_stats {
 	size_t routes4, routes6, rules, nexthops, tables;
 	size_t memory;

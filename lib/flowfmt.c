@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
 #include <sys/socket.h>
 
 #include "flowfmt.h"
@@ -75,6 +76,51 @@ static void route_json(struct json *j, const char *key,
 	json_obj_end(j);
 }
 
+static void sa_json(struct json *j, const char *key, const struct flow_sa *sa)
+{
+	static const char *const modes[] = {
+		[XFRM_MODE_TRANSPORT] = "transport", [XFRM_MODE_TUNNEL] = "tunnel",
+		[XFRM_MODE_ROUTEOPTIMIZATION] = "ro",
+		[XFRM_MODE_IN_TRIGGER] = "in_trigger", [XFRM_MODE_BEET] = "beet",
+	};
+	static const char *const dirs[] = {
+		[XFRM_POLICY_IN] = "in", [XFRM_POLICY_OUT] = "out",
+		[XFRM_POLICY_FWD] = "fwd",
+	};
+
+	json_key(j, key);
+	if (!sa->proto) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_uint(j, "spi", sa->spi);
+	json_kv_uint(j, "reqid", sa->reqid);
+	json_kv_str(j, "proto", sa->proto == IPPROTO_ESP ? "esp" :
+		    sa->proto == IPPROTO_AH ? "ah" : "comp");
+	json_kv_str(j, "mode", sa->mode < sizeof(modes) / sizeof(modes[0]) &&
+		    modes[sa->mode] ? modes[sa->mode] : "other");
+	json_kv_str(j, "dir", sa->dir < sizeof(dirs) / sizeof(dirs[0]) &&
+		    dirs[sa->dir] ? dirs[sa->dir] : "other");
+	json_obj_end(j);
+}
+
+/* null, or the SA of each direction (null where that has none) */
+static void ipsec_json(struct json *j, const struct flow *f)
+{
+	const struct flow_ext *x = __atomic_load_n(&f->ext, __ATOMIC_ACQUIRE);
+
+	json_key(j, "ipsec");
+	if (!x || (!x->sa[0].proto && !x->sa[1].proto)) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	sa_json(j, "orig", &x->sa[0]);
+	sa_json(j, "reply", &x->sa[1]);
+	json_obj_end(j);
+}
+
 void flow_json(struct json *j, const struct flow *f,
 	       const struct flow_extra *x)
 {
@@ -108,6 +154,7 @@ void flow_json(struct json *j, const struct flow *f,
 	} else {
 		json_null(j);
 	}
+	ipsec_json(j, f);
 	/* filled by the owner and stream-ID caches */
 	json_key(j, "owner");
 	json_null(j);

@@ -942,15 +942,37 @@ struct flow *ft_add_locked(struct flowtable *ft, const struct tuple *orig,
 	return f;
 }
 
+struct flow_ext *ft_ext_locked(struct flowtable *ft, struct flow *f)
+{
+	struct flow_ext *x = f->ext;
+
+	(void)ft;
+	if (x)
+		return x;
+	x = calloc(1, sizeof(*x));
+	/* published whole: readers take f->ext without the lock */
+	if (x)
+		__atomic_store_n(&f->ext, x, __ATOMIC_RELEASE);
+	return x;
+}
+
 struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
 				 const struct tuple *reply)
 {
 	struct flow *n;
 	uint16_t flags = f->flags, born = f->born;
+	uint16_t route[2] = { f->route[0], f->route[1] };
+	struct flow_sa sa[2] = { { 0 } };
 
+	if (f->ext)
+		memcpy(sa, f->ext->sa, sizeof(sa));
 	n = ft_add_locked(ft, &f->orig, reply, false);
 	if (!n)
 		return NULL;
+	n->route[0] = route[0];
+	n->route[1] = route[1];
+	if ((sa[0].proto || sa[1].proto) && ft_ext_locked(ft, n))
+		memcpy(n->ext->sa, sa, sizeof(sa));
 	/* ft_add_locked() removed f, which held the orig key */
 	n->ct_id = f->ct_id;
 	n->mark = f->mark;

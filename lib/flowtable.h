@@ -66,6 +66,8 @@ enum {
 	FLOW_FROM_DUMP	= 1u << 5,	/* learnt from a dump, no event yet */
 	FLOW_NAT	= 1u << 6,	/* reply is not the reversed orig */
 	FLOW_UNREPLIED_LIST = 1u << 7,	/* on its zone's unreplied list */
+	FLOW_FOLLOW	= 1u << 8,	/* re-routed and re-marked on route
+					 * changes (policy route = "follow") */
 };
 
 struct flow_ext;
@@ -91,9 +93,19 @@ struct flow {
 	uint16_t route[2];
 };
 
+/* The IPsec SA that carries one direction of a flow; proto 0: none. */
+struct flow_sa {
+	uint32_t spi;			/* 0: a policy, but no SA installed */
+	uint32_t reqid;
+	uint8_t proto;			/* IPPROTO_ESP, IPPROTO_AH */
+	uint8_t mode;			/* XFRM_MODE_TRANSPORT, ... */
+	uint8_t dir;			/* XFRM_POLICY_IN, _OUT, _FWD */
+};
+
 /* What only some flows carry. */
 struct flow_ext {
 	struct tuple reply;		/* when FLOW_NAT */
+	struct flow_sa sa[2];		/* original, reply */
 };
 
 struct ft_params {
@@ -249,6 +261,9 @@ void ft_reclaim(struct flowtable *ft);
  * f and nothing else of the table. Flows added during the walk may be
  * missed. Stops early when fn returns false.
  */
+/* f's ext, made (zeroed) when it has none; NULL when out of memory. */
+struct flow_ext *ft_ext_locked(struct flowtable *ft, struct flow *f);
+
 void ft_walk(struct flowtable *ft, bool (*fn)(struct flow *f, void *arg),
 	     void *arg);
 

@@ -79,6 +79,13 @@ enum {
 	RULE_HAS_LABEL	= 1u << 4,
 };
 
+/* What a rule says of its flows' routes once decided. */
+enum route_policy {
+	ROUTE_POLICY_NONE,
+	ROUTE_POLICY_PIN,	/* keep the next hop chosen now, for good */
+	ROUTE_POLICY_FOLLOW,	/* move with the routing table */
+};
+
 /* conntrack labels: 128 bits, as `ct label` numbers them */
 #define CT_LABEL_BITS	128
 
@@ -102,6 +109,7 @@ struct rule_conf {
 	 * kernel's layout on little-endian hosts; carried into conntrack by
 	 * the ruleset, keyed by the rule's mark */
 	uint8_t labels[CT_LABEL_BITS / 8];
+	enum route_policy route;
 	int line;
 };
 
