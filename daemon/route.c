@@ -43,6 +43,7 @@ struct bloom_gen {
 	struct bloom_cache *bc;
 	uint32_t fib_gen;		/* built for this routing state */
 	_Atomic bool full;		/* entry cap reached: start again */
+	uint32_t entries;		/* destinations added (bloom_lock) */
 	struct bloom_gen *retired;
 };
 
@@ -494,17 +495,16 @@ static void bloom_learn(struct route_worker *rw, const struct config *cfg,
 			uint16_t id)
 {
 	struct route_cache *rc = rw->rc;
-	struct bloom_stats st;
 	int err;
 
 	pthread_mutex_lock(&rc->bloom_lock);
-	bloom_get_stats(g->bc, &st);
-	if (st.entries >= cfg->routes.bloom_entries) {
+	if (g->entries >= cfg->routes.bloom_entries) {
 		/* bounded memory: the tick starts again with empty filters */
 		atomic_store_explicit(&g->full, true, memory_order_relaxed);
 		err = 0;
 	} else {
 		err = bloom_add(g->bc, id, q->family, &q->dst);
+		g->entries += err == 0;
 	}
 	pthread_mutex_unlock(&rc->bloom_lock);
 	if (err < 0 && err != -EEXIST && err != -ENOSPC)
@@ -547,8 +547,11 @@ uint16_t route_resolve(struct route_worker *rw, const struct config *cfg,
 	if (!slow_path(rw, cfg, q, iif_index, &r))
 		return 0;
 	id = intern(rw, &r);
-	/* the answer must still be the current one when it is learnt */
-	if (g && id && g->fib_gen == fib_generation(fib))
+	/* the answer must still be the current one when it is learnt; and
+	 * "no route" is not learnt: every such destination under one
+	 * answer would fill its filter until it says yes to anything */
+	if (g && id && (r.type == RTN_UNICAST || r.type == RTN_LOCAL) &&
+	    g->fib_gen == fib_generation(fib))
 		bloom_learn(rw, cfg, g, q, id);
 	return id;
 }

@@ -406,6 +406,40 @@ START_TEST(test_no_rule_no_route)
 }
 END_TEST
 
+/* Generated here from a source that is not ours: the kernel refuses it
+ * before any rule, so the mirror must not answer. And which answers a
+ * destination-keyed cache may keep: only while no rule selects on more
+ * than the destination. */
+START_TEST(test_local_source_and_dst_cacheable)
+{
+	struct fib_rule extra[1] = { rule(100, 100) };
+	struct fib_query q = { .family = AF_INET };
+	struct fib_result res;
+	struct fib *fib = router(NULL, 0);
+
+	ck_assert_int_eq(ask(fib, "10.0.2.1", "8.8.8.8", 0, NULL, &res), FIB_OK);
+	ck_assert_int_eq(ask(fib, "10.0.2.77", "8.8.8.8", 0, NULL, &res),
+			 FIB_ASK_KERNEL);
+	q.src = addr(AF_INET, "10.0.1.2");
+	q.dst = addr(AF_INET, "8.8.8.8");
+	q.iif = "lan0";
+	ck_assert(fib_dst_cacheable(fib, &q));
+	q.src = addr(AF_INET, "10.0.1.1");	/* ours, from outside */
+	ck_assert(!fib_dst_cacheable(fib, &q));
+	fib_free(fib);
+
+	extra[0].dst = pfx("192.0.2.0/24");
+	fib = router(extra, 1);
+	q.src = addr(AF_INET, "10.0.1.2");
+	ck_assert(fib_dst_cacheable(fib, &q));
+	fib_free(fib);
+	extra[0].fwmark = extra[0].fwmask = 0x10;
+	fib = router(extra, 1);
+	ck_assert(!fib_dst_cacheable(fib, &q));
+	fib_free(fib);
+}
+END_TEST
+
 static Suite *fib_suite(void)
 {
 	Suite *s = suite_create("fib");
@@ -418,11 +452,13 @@ static Suite *fib_suite(void)
 	tcase_add_test(tc, test_drops_and_throw);
 	tcase_add_test(tc, test_invert_and_ports);
 	tcase_add_test(tc, test_ask_the_kernel);
+	tcase_add_test(tc, test_local_source_and_dst_cacheable);
 	tcase_add_test(tc, test_ipv6);
 	tcase_add_test(tc, test_no_rule_no_route);
 	suite_add_tcase(s, tc);
 	return s;
 }
+
 
 int main(void)
 {
