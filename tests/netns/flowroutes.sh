@@ -17,24 +17,10 @@
 
 command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
 
-L=$(ns_create lan) && R=$(ns_create router) && U0=$(ns_create up0) &&
-	U1=$(ns_create up1) || exit 99
-veth "$L" eth0 "$R" lan0 && veth "$U0" eth0 "$R" wan0 &&
-	veth "$U1" eth0 "$R" wan1 || exit 99
-for ns in "$L" "$R" "$U0" "$U1"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+uplinks_lab || exit 99
 for d in all default lan0 wan0 wan1; do
 	ip netns exec "$R" sysctl -qw "net.ipv4.conf.$d.rp_filter=0"
 done
-ip -n "$L" addr add 10.0.1.2/24 dev eth0
-ip -n "$L" route add default via 10.0.1.1
-ip -n "$R" addr add 10.0.1.1/24 dev lan0
-ip -n "$R" addr add 10.0.2.1/24 dev wan0
-ip -n "$R" addr add 10.0.3.1/24 dev wan1
-ip -n "$U0" addr add 10.0.2.254/24 dev eth0
-ip -n "$U1" addr add 10.0.3.254/24 dev eth0
 ip -n "$R" route add default via 10.0.2.254 dev wan0
 ip -n "$R" route add default via 10.0.3.254 dev wan1 table 100
 ip -n "$R" route add 192.0.2.0/24 via 10.0.3.254 metric 50

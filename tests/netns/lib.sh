@@ -165,6 +165,30 @@ router_lab() {
 	fi
 }
 
+# uplinks_lab: the two-uplink router of flowroutes.sh and pinroutes.sh;
+# sets L, R, U0 and U1. IPv4 only.
+#
+#   [L] eth0 10.0.1.2 --- lan0 .1 [R] wan0 10.0.2.1 --- eth0 .254 [U0]
+#                                     wan1 10.0.3.1 --- eth0 .254 [U1]
+uplinks_lab() {
+	local ns
+	L=$(ns_create lan) && R=$(ns_create router) && U0=$(ns_create up0) &&
+		U1=$(ns_create up1) || return 1
+	veth "$L" eth0 "$R" lan0 && veth "$U0" eth0 "$R" wan0 &&
+		veth "$U1" eth0 "$R" wan1 || return 1
+	for ns in "$L" "$R" "$U0" "$U1"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	done
+	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$L" addr add 10.0.1.2/24 dev eth0
+	ip -n "$L" route add default via 10.0.1.1
+	ip -n "$R" addr add 10.0.1.1/24 dev lan0
+	ip -n "$R" addr add 10.0.2.1/24 dev wan0
+	ip -n "$R" addr add 10.0.3.1/24 dev wan1
+	ip -n "$U0" addr add 10.0.2.254/24 dev eth0
+	ip -n "$U1" addr add 10.0.3.254/24 dev eth0
+}
+
 # --- conntrack mirror helpers: mirror.sh, eventloss.sh, restart.sh,
 # zonecap.sh, hashflood.sh -------------------------------------------
 #

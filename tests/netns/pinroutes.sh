@@ -14,22 +14,9 @@
 
 command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
 
-L=$(ns_create lan) && R=$(ns_create router) && U0=$(ns_create up0) &&
-	U1=$(ns_create up1) || exit 99
-veth "$L" eth0 "$R" lan0 && veth "$U0" eth0 "$R" wan0 &&
-	veth "$U1" eth0 "$R" wan1 || exit 99
-for ns in "$L" "$R" "$U0" "$U1"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-done
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$L" addr add 10.0.1.2/24 dev eth0
-ip -n "$L" route add default via 10.0.1.1
-ip -n "$R" addr add 10.0.1.1/24 dev lan0
-ip -n "$R" addr add 10.0.2.1/24 dev wan0
-ip -n "$R" addr add 10.0.3.1/24 dev wan1
+uplinks_lab || exit 99
 for u in "$U0:10.0.2" "$U1:10.0.3"; do
 	ns=${u%%:*} net=${u#*:}
-	ip -n "$ns" addr add "$net.254/24" dev eth0
 	ip -n "$ns" addr add 198.51.100.10/32 dev lo
 	ip -n "$ns" route add default via "$net.1"
 	ip netns exec "$ns" nft -f - <<EOF || exit 99
