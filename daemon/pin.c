@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,16 +147,18 @@ static int put_rules(struct pins *p, uint32_t k)
 static void log_slot(struct pins *p, uint32_t k, const char *what, int err)
 {
 	const struct route_info *nh = &p->slot[k].nh;
-	char gw[INET6_ADDRSTRLEN] = "";
+	char gw[INET6_ADDRSTRLEN] = "", dev[IF_NAMESIZE] = "?";
 
 	if (nh->has_gateway)
 		inet_ntop(nh->family, &nh->gateway, gw, sizeof(gw));
+	/* any thread: not the routing mirror's names */
+	if_indextoname((unsigned int)nh->oif, dev);
 	if (err)
-		log_warn(-err, "pin: next hop %u (dev %d%s%s, table %u): %s", k,
-			 nh->oif, gw[0] ? " via " : "", gw, p->table + k, what);
+		log_warn(-err, "pin: next hop %u (dev %s%s%s, table %u): %s", k,
+			 dev, gw[0] ? " via " : "", gw, p->table + k, what);
 	else
-		log_info("pin: next hop %u (dev %d%s%s) %s: table %u, fwmark "
-			 "0x%x/0x%x", k, nh->oif, gw[0] ? " via " : "", gw,
+		log_info("pin: next hop %u (dev %s%s%s) %s: table %u, fwmark "
+			 "0x%x/0x%x", k, dev, gw[0] ? " via " : "", gw,
 			 what, p->table + k, k << shift_of(p->mask), p->mask);
 }
 
