@@ -604,9 +604,7 @@ static void read_zone(struct cfx *x, const config_setting_t *z,
 	get_prefixes(x, m, "addr", &zc->match.addr);
 	get_proto(x, m, &zc->match.proto);
 	get_ports(x, m, "port", &zc->match.port);
-	if (zc->match.port.n && zc->match.proto != IPPROTO_TCP &&
-	    zc->match.proto != IPPROTO_UDP && zc->match.proto != IPPROTO_SCTP &&
-	    zc->match.proto != IPPROTO_UDPLITE && zc->match.proto != IPPROTO_DCCP)
+	if (zc->match.port.n && !proto_has_ports(zc->match.proto))
 		cerr(x, m, "'port' needs 'proto' set to tcp, udp, udplite, "
 		     "sctp or dccp");
 	if (config_setting_length(m) == 0)

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -31,6 +30,7 @@
 #include "flowtable.h"
 #include "log.h"
 #include "pin.h"
+#include "proto.h"
 #include "route.h"
 #include "rtsync.h"
 
@@ -303,7 +303,10 @@ static struct nlmsghdr *ask_build(struct route_worker *rw,
 		mnl_attr_put_u32(nlh, RTA_IIF, (uint32_t)iif_index);
 	if (q->mark)
 		mnl_attr_put_u32(nlh, RTA_MARK, q->mark);
-	if (q->proto) {
+	/* the kernel refuses RTA_IP_PROTO for other protocols (EOPNOTSUPP,
+	 * rtm_getroute_parse_ip_proto()), and reads ports of these only */
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP ||
+	    q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6) {
 		mnl_attr_put_u8(nlh, RTA_IP_PROTO, q->proto);
 		if (q->sport || q->dport) {
 			mnl_attr_put_u16(nlh, RTA_SPORT, htons(q->sport));
@@ -561,8 +564,7 @@ void route_flow(struct route_worker *rw, const struct config *cfg,
 		const char *(*ifname)(void *ctx, uint32_t index), void *ctx,
 		uint16_t route[2])
 {
-	bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP ||
-		     t->proto == IPPROTO_SCTP || t->proto == IPPROTO_UDPLITE;
+	bool ports = proto_has_ports(t->proto);
 	struct fib_query q = {
 		.family = t->family, .src = t->src, .dst = t->dst,
 		.mark = mark, .iif = ifname(ctx, iif), .proto = t->proto,
@@ -677,8 +679,11 @@ void route_follow(struct route_cache *rc)
 	    now - rc->follow_at < FOLLOW_MIN_NS)
 		return;
 	fw.v = malloc(FOLLOW_BATCH * sizeof(*fw.v));
-	if (!fw.v)
+	if (!fw.v) {
+		/* the generation stays behind: the next tick tries again */
+		log_warn(ENOMEM, "routes: cannot follow a route change yet");
 		return;
+	}
 	rc->follow_at = now;
 	ft_walk(ft, follow_one, &fw);
 	for (i = 0; i < fw.n; i++) {

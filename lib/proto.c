@@ -49,3 +49,17 @@ int proto_parse(const char *s)
 		return -EINVAL;
 	return (int)v;
 }
+
+bool proto_has_ports(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proto.h"
 #include "xfrmdb.h"
 
 #define N_DIRS		(XFRM_POLICY_FWD + 1)
@@ -74,15 +75,12 @@ enum sel_answer { SEL_NO, SEL_YES, SEL_MAYBE };
 static enum sel_answer ports_of(uint8_t proto, const struct tuple *t,
 				uint16_t *sport, uint16_t *dport)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
+	if (proto_has_ports(proto)) {
 		*sport = t->sport;
 		*dport = t->dport;
 		return SEL_YES;
+	}
+	switch (proto) {
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 	case IPPROTO_GRE:
