@@ -5,11 +5,13 @@
  * for people and JSON (one document) for scripts, from the same data.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <pwd.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "fib.h"
 #include "flowtable.h"
 #include "json.h"
+#include "owner.h"
 #include "proto.h"
 #include "pin.h"
 #include "queue.h"
@@ -296,6 +299,7 @@ static void stats_text(struct fcd *fcd, struct buf *out)
 		   (unsigned long long)st.not_cached);
 	table_text(fcd, out);
 	conntrack_text(fcd, out);
+	owner_cache_text(fcd->owners, out);
 }
 
 static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
@@ -325,6 +329,10 @@ static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
 	json_obj_begin(&j);
 	ctsync_stats_json(fcd->ctsync, &j);
 	json_obj_end(&j);
+	json_key(&j, "owners");
+	json_obj_begin(&j);
+	owner_cache_json(fcd->owners, &j);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	buf_putc(out, '\n');
 	return CTL_OK;
@@ -344,14 +352,56 @@ static int parse_zone(const char *s, int *zone)
 	return 0;
 }
 
+/* "--user NAME" (or a uid) */
+static int parse_user(const char *s, uint32_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024], *end;
+	unsigned long v;
+
+	if (getpwnam_r(s, &pw, buf, sizeof(buf), &res) == 0 && res) {
+		*uid = (uint32_t)res->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > UINT32_MAX - 1)
+		return -1;
+	*uid = (uint32_t)v;
+	return 0;
+}
+
 struct flows_walk {
 	struct fcd *fcd;
 	struct json j;
 	struct buf *out;
 	bool json;
 	int zone;		/* -1: all */
+	bool by_user;
+	uint32_t uid;		/* when by_user */
 	uint64_t shown;
+	/* the last owner's names: flows of one user come in runs */
+	uint32_t name_uid;
+	bool have_name;
+	char name[64];
+	char cgroup[256];
 };
+
+/* uid's login name; NULL when it has none */
+static const char *user_name(struct flows_walk *w, uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (!w->have_name || w->name_uid != uid) {
+		w->name[0] = '\0';
+		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+			snprintf(w->name, sizeof(w->name), "%s", res->pw_name);
+		w->name_uid = uid;
+		w->have_name = true;
+	}
+	return w->name[0] ? w->name : NULL;
+}
 
 static bool show_flow(struct flow *f, void *arg)
 {
@@ -359,8 +409,15 @@ static bool show_flow(struct flow *f, void *arg)
 	struct flow_extra x;
 	int d;
 
+	const struct flow_owner *o = flow_owner_of(f);
+
 	if (w->zone >= 0 && f->orig.zone != w->zone)
 		return true;
+	if (w->by_user && (!o || o->uid != w->uid))
+		return true;
+	x.user = o ? user_name(w, o->uid) : NULL;
+	x.cgroup = o && owner_cgroup_path(w->fcd->owners, o, w->cgroup,
+					  sizeof(w->cgroup)) ? w->cgroup : NULL;
 	for (d = 0; d < 2; d++) {
 		x.route[d] = route_cache_get(w->fcd->routes,
 					     CMM_LOAD_SHARED(f->route[d]));
@@ -390,9 +447,16 @@ static enum ctl_code cmd_flows(struct fcd *fcd, bool json, int argc,
 					   "number 0..65535, not '%s'", argv[k]);
 				return CTL_USAGE;
 			}
+		} else if (!strcmp(argv[k], "--user") && k + 1 < argc) {
+			if (parse_user(argv[++k], &w.uid) < 0) {
+				buf_printf(msg, "flows: --user: no such user "
+					   "'%s'", argv[k]);
+				return CTL_USAGE;
+			}
+			w.by_user = true;
 		} else {
 			buf_printf(msg, "flows: unexpected argument '%s' "
-				   "(flows [--zone N])", argv[k]);
+				   "(flows [--zone N] [--user NAME])", argv[k]);
 			return CTL_USAGE;
 		}
 	}

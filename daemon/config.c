@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -677,6 +678,145 @@ static void check_family(struct cfx *x, const config_setting_t *m,
 	}
 }
 
+/* A user or group: a name, resolved now, or a number. */
+static bool owner_id(struct cfx *x, const config_setting_t *e,
+		     const char *key, bool group, uint32_t *id)
+{
+	char buf[4096];
+	const char *name;
+	long long v;
+
+	if (is_int(e)) {
+		v = config_setting_get_int64(e);
+		if (v < 0 || v >= UINT32_MAX) {
+			cerr(x, e, "'%s' = %lld is not a %s id", key, v,
+			     group ? "group" : "user");
+			return false;
+		}
+		*id = (uint32_t)v;
+		return true;
+	}
+	if (str_value(x, e, &name) < 0)
+		return false;
+	if (group) {
+		struct group gr, *res = NULL;
+
+		if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res) {
+			*id = (uint32_t)res->gr_gid;
+			return true;
+		}
+	} else {
+		struct passwd pw, *res = NULL;
+
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res) {
+			*id = (uint32_t)res->pw_uid;
+			return true;
+		}
+	}
+	cerr(x, e, "'%s' = \"%s\": no such %s", key, name,
+	     group ? "group" : "user");
+	return false;
+}
+
+static void get_owner_ids(struct cfx *x, const config_setting_t *grp,
+			  const char *key, bool group, struct owner_match *m,
+			  size_t *n, uint32_t **v)
+{
+	const config_setting_t *list;
+	int i, len = get_list(x, grp, key, &list);
+
+	if (len <= 0)
+		return;
+	*v = cfx_calloc(x, list, (size_t)len, sizeof(**v));
+	if (!*v)
+		return;
+	for (i = 0; i < len; i++)
+		if (owner_id(x, elem(list, i), key, group, &(*v)[*n]))
+			(*n)++;
+	m->need |= group ? OWNER_HAS_GID : OWNER_HAS_UID;
+}
+
+static void get_comms(struct cfx *x, const config_setting_t *grp,
+		      struct owner_match *m)
+{
+	const config_setting_t *list;
+	int i, len = get_list(x, grp, "comm", &list);
+	const char *name;
+
+	if (len <= 0)
+		return;
+	m->comm = cfx_calloc(x, list, (size_t)len, sizeof(*m->comm));
+	if (!m->comm)
+		return;
+	for (i = 0; i < len; i++) {
+		if (str_value(x, elem(list, i), &name) < 0)
+			continue;
+		if (!*name || strlen(name) >= OWNER_COMM_MAX) {
+			cerr(x, elem(list, i), "'comm' = \"%s\": a process "
+			     "name has 1 to %d characters (as in "
+			     "/proc/PID/comm)", name, OWNER_COMM_MAX - 1);
+			continue;
+		}
+		snprintf(m->comm[m->n_comm++], OWNER_COMM_MAX, "%s", name);
+	}
+	m->need |= OWNER_HAS_COMM;
+}
+
+static void get_cgroups(struct cfx *x, const config_setting_t *grp,
+			struct owner_match *m)
+{
+	const config_setting_t *list;
+	int i, len = get_list(x, grp, "cgroup", &list);
+	const char *path;
+	size_t n;
+
+	if (len <= 0)
+		return;
+	m->cgroup = cfx_calloc(x, list, (size_t)len, sizeof(*m->cgroup));
+	if (!m->cgroup)
+		return;
+	for (i = 0; i < len; i++) {
+		if (str_value(x, elem(list, i), &path) < 0)
+			continue;
+		n = strlen(path);
+		if (path[0] != '/' || n > 255 || strstr(path, "//") ||
+		    (n > 1 && path[n - 1] == '/')) {
+			cerr(x, elem(list, i), "'cgroup' = \"%s\" is not a "
+			     "cgroup v2 path such as \"/system.slice/"
+			     "backup.service\"", path);
+			continue;
+		}
+		m->cgroup[m->n_cgroup] = strdup(path);
+		if (!m->cgroup[m->n_cgroup]) {
+			cerr(x, list, "out of memory");
+			return;
+		}
+		m->n_cgroup++;
+	}
+	m->need |= OWNER_HAS_CGROUP;
+}
+
+/* owner = { user; group; comm; cgroup; } */
+static void read_owner(struct cfx *x, const config_setting_t *m,
+		       struct owner_match *om)
+{
+	static const char *const keys[] = {
+		"user", "group", "comm", "cgroup", NULL
+	};
+	const config_setting_t *g;
+
+	if (get_group(x, m, "owner", &g) <= 0)
+		return;
+	check_keys(x, g, keys);
+	get_owner_ids(x, g, "user", false, om, &om->n_uid, &om->uid);
+	get_owner_ids(x, g, "group", true, om, &om->n_gid, &om->gid);
+	get_comms(x, g, om);
+	get_cgroups(x, g, om);
+	if (!om->need)
+		cerr(x, g, "'owner' needs at least one of user, group, comm, "
+		     "cgroup");
+}
+
 static void read_rule(struct cfx *x, const config_setting_t *r,
 		      struct rule_conf *rc)
 {
@@ -688,7 +828,7 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 	};
 	static const char *const match_keys[] = {
 		"zone", "family", "proto", "src", "dst", "sport", "dport",
-		"iif", "oif", NULL
+		"iif", "oif", "owner", NULL
 	};
 	static const char *const family_names[] = { "ipv4", "ipv6", NULL };
 	const config_setting_t *m;
@@ -726,6 +866,7 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 	get_ports(x, m, "dport", &rc->match.dport);
 	get_ifnames(x, m, "iif", &rc->match.iif);
 	get_ifnames(x, m, "oif", &rc->match.oif);
+	read_owner(x, m, &rc->match.owner);
 	if (rc->has & RULE_HAS_FAMILY) {
 		check_family(x, m, "src", &rc->match.src, rc->match.family);
 		check_family(x, m, "dst", &rc->match.dst, rc->match.family);
@@ -1109,8 +1250,16 @@ static void rule_free(struct rule_conf *r)
 	free(r->match.dst.v);
 	free(r->match.sport.v);
 	free(r->match.dport.v);
+	size_t i;
+
 	free(r->match.iif.v);
 	free(r->match.oif.v);
+	free(r->match.owner.uid);
+	free(r->match.owner.gid);
+	free(r->match.owner.comm);
+	for (i = 0; i < r->match.owner.n_cgroup; i++)
+		free(r->match.owner.cgroup[i]);
+	free(r->match.owner.cgroup);
 }
 
 void config_free(struct config *c)
@@ -1213,6 +1362,44 @@ static void dump_ports(struct buf *out, const char *key,
 	buf_puts(out, " ];");
 }
 
+static void dump_ids(struct buf *out, const char *key, const uint32_t *v,
+		     size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	buf_printf(out, " %s = [", key);
+	for (i = 0; i < n; i++)
+		buf_printf(out, "%s %u", i ? "," : "", v[i]);
+	buf_puts(out, " ];");
+}
+
+static void dump_owner(struct buf *out, const struct owner_match *m)
+{
+	size_t i;
+
+	if (!m->need)
+		return;
+	buf_puts(out, " owner = {");
+	dump_ids(out, "user", m->uid, m->n_uid);
+	dump_ids(out, "group", m->gid, m->n_gid);
+	if (m->n_comm) {
+		buf_puts(out, " comm = [");
+		for (i = 0; i < m->n_comm; i++)
+			buf_printf(out, "%s \"%s\"", i ? "," : "", m->comm[i]);
+		buf_puts(out, " ];");
+	}
+	if (m->n_cgroup) {
+		buf_puts(out, " cgroup = [");
+		for (i = 0; i < m->n_cgroup; i++)
+			buf_printf(out, "%s \"%s\"", i ? "," : "",
+				   m->cgroup[i]);
+		buf_puts(out, " ];");
+	}
+	buf_puts(out, " };");
+}
+
 static void dump_proto(struct buf *out, uint8_t proto)
 {
 	const char *name = proto_name(proto);
@@ -1289,6 +1476,7 @@ void config_dump(const struct config *c, struct buf *out)
 		dump_ports(out, "dport", &r->match.dport);
 		dump_ifnames(out, "iif", &r->match.iif);
 		dump_ifnames(out, "oif", &r->match.oif);
+		dump_owner(out, &r->match.owner);
 		buf_printf(out, " }; verdict = \"%s\";", verdict_name(r->verdict));
 		if (r->has & RULE_HAS_MARK)
 			buf_printf(out, " mark = 0x%08x;", r->mark);

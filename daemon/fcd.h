@@ -17,6 +17,7 @@
 struct control;
 struct ctsync;
 struct flowtable;
+struct owner_cache;
 struct pins;
 struct queues;
 struct route_cache;
@@ -49,6 +50,7 @@ struct fcd {
 	struct route_cache *routes;	/* flows' routes: answers, Bloom cache */
 	struct pins *pins;		/* NULL unless routes.pin_mask */
 	struct xfrmsync *xfrmsync;	/* IPsec policies and SAs; NULL: none */
+	struct owner_cache *owners;	/* flows' local sockets and processes */
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;

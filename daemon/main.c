@@ -28,6 +28,7 @@
 #include "fcd.h"
 #include "flowtable.h"
 #include "log.h"
+#include "owner.h"
 #include "notify.h"
 #include "queue.h"
 #include "pin.h"
@@ -452,6 +453,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	ctsync_tick(fcd->ctsync, now);
 	rtsync_tick(fcd->rtsync);
 	route_cache_tick(fcd->routes);
+	owner_cache_tick(fcd->owners);
 	route_follow(fcd->routes);
 	xfrmsync_tick(fcd->xfrmsync);
 	table_tick(fcd, now);
@@ -597,6 +599,9 @@ int main(int argc, char *argv[])
 	err = route_cache_open(&fcd, &fcd.routes);
 	if (err < 0)
 		fatal(err, "route cache");
+	err = owner_cache_open(&fcd, &fcd.owners);
+	if (err < 0)
+		fatal(err, "socket owners");
 	err = pin_open(&fcd, &fcd.pins);
 	if (err < 0)
 		fatal(err, "cannot manage the pinned next hops' tables");
@@ -655,6 +660,7 @@ int main(int argc, char *argv[])
 	pin_close(fcd.pins);
 	xfrmsync_close(fcd.xfrmsync);
 	ctsync_close(fcd.ctsync);
+	owner_cache_close(fcd.owners);
 	route_cache_close(fcd.routes);
 	rtsync_close(fcd.rtsync);
 	ft_free(fcd.ft);

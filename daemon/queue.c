@@ -47,6 +47,7 @@
 #include "fcd.h"
 #include "flowtable.h"
 #include "log.h"
+#include "owner.h"
 #include "pin.h"
 #include "policy.h"
 #include "queue.h"
@@ -94,6 +95,7 @@ struct worker {
 	bool features[QF__MAX];
 	struct queue_stats st;		/* written by this worker only */
 	struct route_worker *rt;
+	struct owner_worker *ow;
 	uint64_t last_warn;
 
 	size_t slot_size;
@@ -429,7 +431,7 @@ static void flow_count_packet(struct flow *f)
 static bool flow_admit(struct worker *w, struct flowtable *ft,
 		       const struct tuple *t, uint32_t mark,
 		       const uint16_t route[2], const struct flow_sa sa[2],
-		       uint16_t flags)
+		       const struct flow_owner *owner, uint16_t flags)
 {
 	struct flow *f;
 	bool ok = true;
@@ -447,8 +449,12 @@ static bool flow_admit(struct worker *w, struct flowtable *ft,
 		CMM_STORE_SHARED(f->mark, mark);
 		CMM_STORE_SHARED(f->route[0], route[0]);
 		CMM_STORE_SHARED(f->route[1], route[1]);
-		if ((sa[0].proto || sa[1].proto) && ft_ext_locked(ft, f))
+		if ((sa[0].proto || sa[1].proto || owner) &&
+		    ft_ext_locked(ft, f)) {
 			memcpy(f->ext->sa, sa, 2 * sizeof(*sa));
+			if (owner)
+				f->ext->owner = *owner;
+		}
 		CMM_STORE_SHARED(f->queued_packets, 1);
 		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED |
 				    FLOW_DECIDED | flags);
@@ -511,6 +517,28 @@ static void flow_sas(struct worker *w, const struct tuple *t, uint32_t iif,
 	}
 }
 
+/*
+ * Which end of t's flow is here: a packet without an input device was
+ * generated here; one to an address of ours is delivered here. The
+ * queue names the sender's uid and gid with locally generated packets.
+ */
+static void owner_query_init(struct worker *w, struct owner_query *q,
+			     const struct tuple *t, uint32_t iif,
+			     struct nlattr *attr[])
+{
+	q->ow = w->ow;
+	q->t = t;
+	if (!iif)
+		q->end = OWNER_SRC;
+	else if (route_dst_local(w->rt, t->family, &t->dst))
+		q->end = OWNER_DST;
+	if (attr[NFQA_UID] && attr[NFQA_GID]) {
+		q->queue_ids = true;
+		q->uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
+		q->gid = ntohl(mnl_attr_get_u32(attr[NFQA_GID]));
+	}
+}
+
 static void worker_packet(struct worker *w, const struct config *cfg,
 			  const struct nlmsghdr *nlh)
 {
@@ -518,7 +546,8 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	const struct nfqnl_msg_packet_hdr *ph;
 	const struct rule_conf *rule;
 	const struct zone_conf *zone;
-	struct pkt_where where;
+	struct pkt_where where = { 0 };
+	struct owner_query oq = { 0 };
 	struct pkt_info pi;
 	enum pkt_err perr;
 	const uint8_t *data;
@@ -602,6 +631,10 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		}
 	}
 
+	if (keyed)
+		owner_query_init(w, &oq, &pi.tuple, iif, attr);
+	where.owner = owner_query_view;
+	where.owner_ctx = &oq;
 	rule = policy_eval(cfg->rules, cfg->n_rules, &pi.tuple, &where);
 	if (rule && rule->verdict == VERDICT_DROP) {
 		worker_decide(w, id, NF_DROP, false, 0);
@@ -621,6 +654,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		flow_sas(w, &pi.tuple, where.iif ? iif : 0, route, sa);
 	}
 	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark, route, sa,
+				       owner_query_result(&oq),
 				       rule && rule->route == ROUTE_POLICY_FOLLOW ?
 				       FLOW_FOLLOW : 0)) {
 		worker_decide(w, id, NF_DROP, false, 0);
@@ -628,6 +662,8 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		STAT_INC(w, table_full);
 		return;
 	}
+	if (keyed && !f)
+		owner_worker_defer(w->ow, &oq);
 	worker_decide(w, id, NF_ACCEPT, true, newmark);
 	STAT_INC(w, accepted);
 	STAT_INC(w, decided);
@@ -728,6 +764,8 @@ static void worker_read(struct loop_source *src, uint32_t events,
 	}
 	urcu_memb_read_unlock();
 	worker_flush(w);
+	/* the verdicts are out: now the owners nothing waited for */
+	owner_worker_run(w->ow);
 }
 
 static void worker_stop(struct loop_source *src, uint32_t events,
@@ -770,6 +808,9 @@ static int worker_start(struct worker *w, const struct config *cfg)
 	w->rt = route_worker_new(w->q->fcd->routes);
 	if (!w->rt)
 		return -ENOMEM;
+	w->ow = owner_worker_new(w->q->fcd->owners);
+	if (!w->ow)
+		return -errno;
 	w->slot_size = cfg->queues.copy_bytes + QUEUE_MSG_OVERHEAD;
 	w->slots = malloc(w->slot_size * QUEUE_BATCH);
 	if (!w->slots)
@@ -814,6 +855,7 @@ static void worker_close(struct worker *w)
 		close(w->stop_fd);
 	loop_close(&w->loop);
 	route_worker_free(w->rt);
+	owner_worker_free(w->ow);
 	free(w->slots);
 }
 

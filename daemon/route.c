@@ -514,6 +514,16 @@ static void bloom_learn(struct route_worker *rw, const struct config *cfg,
 		log_warn(-err, "route cache: Bloom add");
 }
 
+bool route_dst_local(struct route_worker *rw, uint8_t family,
+		     const union fc_addr *dst)
+{
+	const struct fib_nexthop *nh;
+
+	nh = fib_table_lookup(rtsync_fib(rw->rc->fcd->rtsync), RT_TABLE_LOCAL,
+			      family, dst);
+	return nh && nh->type == RTN_LOCAL;
+}
+
 uint16_t route_resolve(struct route_worker *rw, const struct config *cfg,
 		       const struct fib_query *q, int iif_index)
 {

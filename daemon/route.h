@@ -15,6 +15,7 @@
 #ifndef FC_ROUTE_H
 #define FC_ROUTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -66,6 +67,11 @@ void route_worker_free(struct route_worker *rw);
  */
 uint16_t route_resolve(struct route_worker *rw, const struct config *cfg,
 		       const struct fib_query *q, int iif_index);
+
+/* Whether dst is an address of this host (the local table says so).
+ * Caller holds the RCU read lock. */
+bool route_dst_local(struct route_worker *rw, uint8_t family,
+		     const union fc_addr *dst);
 
 /*
  * Both routes of a flow: the original direction's as its first packet

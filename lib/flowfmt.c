@@ -121,6 +121,58 @@ static void ipsec_json(struct json *j, const struct flow *f)
 	json_obj_end(j);
 }
 
+const struct flow_owner *flow_owner_of(const struct flow *f)
+{
+	const struct flow_ext *x = __atomic_load_n(&f->ext, __ATOMIC_ACQUIRE);
+
+	return x && x->owner.flags ? &x->owner : NULL;
+}
+
+static void kv_uint_or_null(struct json *j, const char *key, bool known,
+			    uint64_t v)
+{
+	json_key(j, key);
+	if (known)
+		json_uint(j, v);
+	else
+		json_null(j);
+}
+
+static void kv_str_or_null(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (s)
+		json_str(j, s);
+	else
+		json_null(j);
+}
+
+static void owner_json(struct json *j, const struct flow *f,
+		       const struct flow_extra *x)
+{
+	const struct flow_owner *o = flow_owner_of(f);
+	bool sock;
+
+	json_key(j, "owner");
+	if (!o) {
+		json_null(j);
+		return;
+	}
+	sock = o->flags & FLOW_OWNER_SOCKET;
+	json_obj_begin(j);
+	json_kv_uint(j, "uid", o->uid);
+	kv_str_or_null(j, "user", x->user);
+	kv_uint_or_null(j, "gid", o->flags & FLOW_OWNER_GID, o->gid);
+	kv_uint_or_null(j, "pid", o->pid, o->pid);
+	kv_str_or_null(j, "comm", o->pid ? o->comm : NULL);
+	kv_str_or_null(j, "cgroup", x->cgroup);
+	kv_uint_or_null(j, "cgroup_id", o->cgroup, o->cgroup);
+	kv_uint_or_null(j, "inode", sock, o->inode);
+	kv_uint_or_null(j, "cookie", sock, o->cookie);
+	json_kv_bool(j, "listener", o->flags & FLOW_OWNER_LISTENER);
+	json_obj_end(j);
+}
+
 void flow_json(struct json *j, const struct flow *f,
 	       const struct flow_extra *x)
 {
@@ -155,9 +207,8 @@ void flow_json(struct json *j, const struct flow *f,
 		json_null(j);
 	}
 	ipsec_json(j, f);
-	/* filled by the owner and stream-ID caches */
-	json_key(j, "owner");
-	json_null(j);
+	owner_json(j, f, x);
+	/* filled by the stream-ID cache */
 	json_key(j, "sid");
 	json_null(j);
 	json_key(j, "backend");
@@ -195,6 +246,27 @@ static void route_text(struct buf *out, const char *dir,
 	buf_printf(out, "table %u", r->table);
 }
 
+static void owner_text(struct buf *out, const struct flow *f,
+		       const struct flow_extra *x)
+{
+	const struct flow_owner *o = flow_owner_of(f);
+
+	if (!o)
+		return;
+	if (x->user)
+		buf_printf(out, " owner %s", x->user);
+	else
+		buf_printf(out, " owner uid %u", o->uid);
+	if (o->pid)
+		buf_printf(out, " pid %u comm %s", o->pid, o->comm);
+	if (o->flags & FLOW_OWNER_SOCKET)
+		buf_printf(out, " inode %u", o->inode);
+	if (x->cgroup)
+		buf_printf(out, " cgroup %s", x->cgroup);
+	if (o->flags & FLOW_OWNER_LISTENER)
+		buf_puts(out, " listener");
+}
+
 void flow_text(struct buf *out, const struct flow *f,
 	       const struct flow_extra *x)
 {
@@ -215,5 +287,6 @@ void flow_text(struct buf *out, const struct flow *f,
 		   f->flags & FLOW_DECIDED ? " decided" : "");
 	route_text(out, "route", x->route[0], x->oif[0]);
 	route_text(out, "reply route", x->route[1], x->oif[1]);
+	owner_text(out, f, x);
 	buf_putc(out, '\n');
 }

@@ -13,11 +13,18 @@
 #include "routeset.h"
 
 /* What the daemon knows of a flow beyond the table: its routes (NULL:
- * none cached) with their devices by name (NULL: unknown). */
+ * none cached) with their devices by name (NULL: unknown), and its
+ * owner's user name and cgroup path (NULL: none, or unknown). */
 struct flow_extra {
 	const struct route_info *route[2];	/* original, reply */
 	const char *oif[2];
+	const char *user;
+	const char *cgroup;
 };
+
+/* f's owner, NULL when it has none. The caller holds the table's lock
+ * (a walk does), under which owners are written. */
+const struct flow_owner *flow_owner_of(const struct flow *f);
 
 /*
  * The state as conntrack -L words it: the TCP state for TCP, else

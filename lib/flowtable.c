@@ -962,17 +962,20 @@ struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
 	struct flow *n;
 	uint16_t flags = f->flags, born = f->born;
 	uint16_t route[2] = { f->route[0], f->route[1] };
-	struct flow_sa sa[2] = { { 0 } };
+	struct flow_ext x = { 0 };
 
 	if (f->ext)
-		memcpy(sa, f->ext->sa, sizeof(sa));
+		x = *f->ext;
 	n = ft_add_locked(ft, &f->orig, reply, false);
 	if (!n)
 		return NULL;
 	n->route[0] = route[0];
 	n->route[1] = route[1];
-	if ((sa[0].proto || sa[1].proto) && ft_ext_locked(ft, n))
-		memcpy(n->ext->sa, sa, sizeof(sa));
+	if ((x.sa[0].proto || x.sa[1].proto || x.owner.flags) &&
+	    ft_ext_locked(ft, n)) {
+		memcpy(n->ext->sa, x.sa, sizeof(x.sa));
+		n->ext->owner = x.owner;
+	}
 	/* ft_add_locked() removed f, which held the orig key */
 	n->ct_id = f->ct_id;
 	n->mark = f->mark;

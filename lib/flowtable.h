@@ -102,10 +102,30 @@ struct flow_sa {
 	uint8_t dir;			/* XFRM_POLICY_IN, _OUT, _FWD */
 };
 
-/* What only some flows carry. */
+enum {
+	FLOW_OWNER_SOCKET	= 1u << 0,	/* found by sock_diag */
+	FLOW_OWNER_QUEUE	= 1u << 1,	/* uid/gid the queue gave */
+	FLOW_OWNER_GID		= 1u << 2,	/* gid is known */
+	FLOW_OWNER_LISTENER	= 1u << 3,	/* a listening socket */
+};
+
+/* The local end's socket and who holds it; flags 0: none. */
+struct flow_owner {
+	uint32_t inode;			/* 0: none (not a socket lookup) */
+	uint32_t uid, gid;
+	uint32_t pid;			/* 0: no process found */
+	uint64_t cookie;		/* the socket's, 0: none */
+	uint64_t cgroup;		/* cgroup v2 id, 0: not reported */
+	char comm[16];			/* "" when pid is 0 */
+	uint8_t flags;			/* FLOW_OWNER_* */
+};
+
+/* What only some flows carry; written under the writer lock, read by
+ * walks (which hold it) or, for reply and sa, by readers. */
 struct flow_ext {
 	struct tuple reply;		/* when FLOW_NAT */
 	struct flow_sa sa[2];		/* original, reply */
+	struct flow_owner owner;
 };
 
 struct ft_params {
@@ -255,15 +275,15 @@ size_t ft_expire_pending(struct flowtable *ft, uint32_t ttl);
  * there is nothing to free. */
 void ft_reclaim(struct flowtable *ft);
 
+/* f's ext, made (zeroed) when it has none; NULL when out of memory. */
+struct flow_ext *ft_ext_locked(struct flowtable *ft, struct flow *f);
+
 /*
  * Visit every flow once, holding the lock for a few hundred buckets at a
  * time (no resize runs meanwhile); fn may call the _locked functions on
  * f and nothing else of the table. Flows added during the walk may be
  * missed. Stops early when fn returns false.
  */
-/* f's ext, made (zeroed) when it has none; NULL when out of memory. */
-struct flow_ext *ft_ext_locked(struct flowtable *ft, struct flow *f);
-
 void ft_walk(struct flowtable *ft, bool (*fn)(struct flow *f, void *arg),
 	     void *arg);
 

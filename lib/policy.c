@@ -67,6 +67,58 @@ const struct zone_conf *zone_classify(const struct zone_conf *zones,
 	return NULL;
 }
 
+static bool id_in(const uint32_t *v, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == id)
+			return true;
+	return false;
+}
+
+/* path is cg, or below it */
+static bool cgroup_in(char *const *cg, size_t n, const char *path)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(cg[i]);
+		if (!strncmp(path, cg[i], len) &&
+		    (path[len] == '\0' || path[len] == '/' ||
+		     (len == 1 && cg[i][0] == '/')))
+			return true;
+	}
+	return false;
+}
+
+static bool owner_matches(const struct owner_match *m,
+			  const struct pkt_where *w)
+{
+	const struct owner_view *o;
+	size_t i;
+
+	if (!w->owner)
+		return false;
+	o = w->owner(w->owner_ctx, m->need);
+	if (!o || (o->has & m->need) != m->need)
+		return false;
+	if (m->n_uid && !id_in(m->uid, m->n_uid, o->uid))
+		return false;
+	if (m->n_gid && !id_in(m->gid, m->n_gid, o->gid))
+		return false;
+	if (m->n_comm) {
+		for (i = 0; i < m->n_comm; i++)
+			if (!strcmp(m->comm[i], o->comm))
+				break;
+		if (i == m->n_comm)
+			return false;
+	}
+	if (m->n_cgroup && !cgroup_in(m->cgroup, m->n_cgroup, o->cgroup))
+		return false;
+	return true;
+}
+
 static bool rule_matches(const struct rule_conf *r, const struct tuple *t,
 			 const struct pkt_where *w)
 {
@@ -89,6 +141,9 @@ static bool rule_matches(const struct rule_conf *r, const struct tuple *t,
 	if (m->iif.n && !ifname_in(&m->iif, w->iif))
 		return false;
 	if (m->oif.n && !ifname_in(&m->oif, w->oif))
+		return false;
+	/* last: it may cost a lookup */
+	if (m->owner.need && !owner_matches(&m->owner, w))
 		return false;
 	return true;
 }

@@ -86,6 +86,38 @@ enum route_policy {
 	ROUTE_POLICY_FOLLOW,	/* move with the routing table */
 };
 
+/* What an owner match asks for, and what a flow's owner is known by. */
+enum {
+	OWNER_HAS_UID		= 1u << 0,
+	OWNER_HAS_GID		= 1u << 1,
+	OWNER_HAS_COMM		= 1u << 2,
+	OWNER_HAS_CGROUP	= 1u << 3,
+};
+
+#define OWNER_COMM_MAX	16		/* TASK_COMM_LEN, NUL included */
+
+/*
+ * The local socket's owner of a flow; each list matches any element,
+ * the lists present must all match. A cgroup matches the socket's own
+ * and every cgroup below it. need is the OWNER_HAS_* of the lists
+ * present, 0 for a rule without an owner match.
+ */
+struct owner_match {
+	unsigned int need;
+	size_t n_uid, n_gid, n_comm, n_cgroup;
+	uint32_t *uid, *gid;
+	char (*comm)[OWNER_COMM_MAX];
+	char **cgroup;			/* "/a/b": below the cgroup2 root */
+};
+
+/* What is known of a flow's owner: the OWNER_HAS_* fields in has. */
+struct owner_view {
+	unsigned int has;
+	uint32_t uid, gid;
+	const char *comm;
+	const char *cgroup;		/* "/a/b", "/" for the root */
+};
+
 /* conntrack labels: 128 bits, as `ct label` numbers them */
 #define CT_LABEL_BITS	128
 
@@ -98,6 +130,7 @@ struct rule_match {
 	struct prefix_list src, dst;
 	struct port_list sport, dport;
 	struct ifname_list iif, oif;
+	struct owner_match owner;
 };
 
 struct rule_conf {
@@ -117,6 +150,14 @@ struct rule_conf {
 struct pkt_where {
 	const char *iif;		/* NULL: locally generated */
 	const char *oif;		/* NULL: not known (before routing) */
+	/*
+	 * The flow's owner, with at least the fields need asks for, called
+	 * only for a rule whose other matches all hold (a lookup is not
+	 * free); NULL from it, or no callback: the flow has no local owner
+	 * (or it is gone), and no owner match holds.
+	 */
+	const struct owner_view *(*owner)(void *ctx, unsigned int need);
+	void *owner_ctx;
 };
 
 /*

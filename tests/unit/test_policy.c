@@ -947,6 +947,75 @@ START_TEST(test_rule_keys_and)
 }
 END_TEST
 
+/* A flow's owner as the daemon's callback gives it; counts the calls
+ * and remembers what the last one asked for. */
+struct owner_stub {
+	const struct owner_view *view;	/* NULL: no owner */
+	int calls;
+	unsigned int need;
+};
+
+static const struct owner_view *stub_owner(void *ctx, unsigned int need)
+{
+	struct owner_stub *o = ctx;
+
+	o->calls++;
+	o->need = need;
+	return o->view;
+}
+
+START_TEST(test_rule_owner)
+{
+	uint32_t uids[] = { 34, 1000 }, gids[] = { 100 };
+	char comms[][OWNER_COMM_MAX] = { "curl" };
+	char *cgroups[] = { "/system.slice/backup.service", "/" };
+	struct rule_conf rules[] = {
+		{ .has = RULE_HAS_PROTO, .match = { .proto = IPPROTO_UDP,
+		  .owner = { .need = OWNER_HAS_UID, .n_uid = 2, .uid = uids } } },
+		{ .match = { .owner = { .need = OWNER_HAS_UID | OWNER_HAS_COMM,
+		  .n_uid = 1, .uid = &uids[1], .n_comm = 1, .comm = comms } } },
+		{ .match = { .owner = { .need = OWNER_HAS_GID | OWNER_HAS_CGROUP,
+		  .n_gid = 1, .gid = gids, .n_cgroup = 1, .cgroup = cgroups } } },
+		{ .match = { .owner = { .need = OWNER_HAS_CGROUP,
+		  .n_cgroup = 1, .cgroup = &cgroups[1] } } },
+	};
+	struct tuple t = tcp4("192.0.2.1", 40000, "198.51.100.7", 80);
+	struct owner_view v = { .has = OWNER_HAS_UID | OWNER_HAS_GID |
+				OWNER_HAS_COMM | OWNER_HAS_CGROUP,
+				.uid = 1000, .gid = 100, .comm = "curl",
+				.cgroup = "/system.slice/backup.service/sub" };
+	struct owner_stub o = { .view = &v };
+	struct pkt_where w = { .iif = "eth0", .owner = stub_owner,
+			       .owner_ctx = &o };
+
+	/* rule 0 wants UDP: its owner is never asked for */
+	expect_rule(rules, 1, &t, &w, -1);
+	ck_assert_int_eq(o.calls, 0);
+	expect_rule(rules, 4, &t, &w, 1);
+	ck_assert_uint_eq(o.need, OWNER_HAS_UID | OWNER_HAS_COMM);
+	v.comm = "curl2";
+	/* a cgroup below the rule's matches; gid too */
+	expect_rule(rules, 4, &t, &w, 2);
+	v.cgroup = "/system.slice/backup.serviceX";
+	expect_rule(rules, 3, &t, &w, -1);
+	/* "/" holds every cgroup */
+	expect_rule(rules, 4, &t, &w, 3);
+	t.proto = IPPROTO_UDP;
+	v.uid = 34;
+	expect_rule(rules, 4, &t, &w, 0);
+	/* what the owner is not known by never matches */
+	v.has = OWNER_HAS_UID;
+	t.proto = IPPROTO_TCP;
+	v.uid = 1000;
+	v.comm = "curl";
+	expect_rule(rules, 4, &t, &w, -1);
+	/* no owner, or no callback: no owner rule holds */
+	o.view = NULL;
+	expect_rule(rules, 4, &t, &w, -1);
+	expect_rule(rules, 4, &t, &fwd_eth0, -1);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -984,6 +1053,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_rule_iif);
 	tcase_add_test(tc, test_rule_oif);
 	tcase_add_test(tc, test_rule_keys_and);
+	tcase_add_test(tc, test_rule_owner);
 	suite_add_tcase(s, tc);
 
 	return s;
