@@ -109,6 +109,10 @@ else
 	echo "refused, as configured"
 fi
 run ip netns exec $NS_C ping -c 3 -i 0.2 -q 10.0.2.2
+echo "TCP from the router itself, as user nobody: a local socket, so its"
+echo "flow shows its owner (user, pid, comm, inode)"
+head -c 100000 /dev/zero | ip netns exec $NS_R setpriv --reuid=nobody \
+	--regid=nogroup --clear-groups socat -u - TCP:10.0.2.2:80
 
 step "conntrack on the router: zone 10, mark 0x110000 = decided bit + policy mark"
 run ip netns exec $NS_R conntrack -L -o extended 2>/dev/null
