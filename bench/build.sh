@@ -8,7 +8,8 @@
 # bench_hash (SipHash against CRC32C and, with libxxhash, XXH3), and
 # bench_lpm (the LPM against DPDK's rte_lpm and rte_lpm6, the same way),
 # and bench_route (the LPM, the routing mirror, the Bloom cache and the
-# kernel's answers, on one table).
+# kernel's answers, on one table), and bench_owner (a flow's socket by
+# sock_diag, lib/sockdiag.c, against a /proc/net/tcp scan).
 # Needs the libraries the daemon needs (scripts/deps.sh installs them);
 # the daemon itself comes from the main build, ./scripts/build.sh.
 #
@@ -19,7 +20,7 @@ cd "$(dirname "$0")"
 CC=${CC:-gcc}
 CFLAGS=${CFLAGS:--O2 -Wall -Wextra}
 [ $# -gt 0 ] || set -- nullq udpflood bench_pkt ctdump ctfill bench_table \
-	bench_hash bench_lpm bench_route
+	bench_hash bench_lpm bench_route bench_owner
 for prog in "$@"; do
 	case $prog in
 	nullq)
@@ -90,6 +91,17 @@ for prog in "$@"; do
 			bench_route.c ../lib/lpm.c ../lib/fib.c ../lib/bloom.c \
 			$(pkg-config --cflags --libs liburcu-memb libmnl) \
 			-o bench_route) ;;
+	bench_owner)
+		[ -f bench_owner.c ] || continue
+		[ -f ../lib/sockdiag.c ] || continue
+		# shellcheck disable=SC2086
+		# with the daemon's /proc side (daemon/procfs.c) for the
+		# whole owner answer
+		# shellcheck disable=SC2046,SC2086
+		(set -x; $CC $CFLAGS -D_GNU_SOURCE -I../lib -I../daemon bench_owner.c \
+			../lib/sockdiag.c ../lib/inomap.c ../daemon/procfs.c \
+			../daemon/log.c $(pkg-config --cflags --libs libsystemd) \
+			-lpthread -o bench_owner) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac
 done

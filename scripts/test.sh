@@ -45,7 +45,8 @@ if [ "$(id -u)" -eq 0 ] && [ "${FC_SKIP_BENCH:-0}" != 1 ]; then
 	for b in "bench/build.sh" "bench/bench_pkt --smoke" \
 		 "bench/slowpath.sh --smoke" "bench/fastpath.sh --smoke" \
 		 "bench/table.sh --smoke" "bench/ctsync.sh --smoke" \
-		 "bench/ctevents.sh --smoke" "bench/lpm.sh --smoke" "bench/route.sh --smoke"; do
+		 "bench/ctevents.sh --smoke" "bench/lpm.sh --smoke" "bench/route.sh --smoke" \
+		 "bench/owner.sh --smoke"; do
 		if $b >bench-smoke.log 2>&1; then
 			passed=$((passed + 1)); echo "ok   $b"
 		else
