@@ -186,9 +186,11 @@ static int ask(struct owner_worker *ow, const struct tuple *t,
 /*
  * Who owns t's end: true with *o filled. A socket without a file
  * (inode 0: closed, lingering in the kernel) owns nothing any more.
+ * A second look (again) that finds nothing is not counted as gone: the
+ * flow keeps the owner it has.
  */
 static bool lookup(struct owner_worker *ow, const struct tuple *t,
-		   enum owner_end end, struct flow_owner *o)
+		   enum owner_end end, bool again, struct flow_owner *o)
 {
 	struct owner_cache *oc = ow->oc;
 	struct sockdiag_answer a;
@@ -201,7 +203,8 @@ static bool lookup(struct owner_worker *ow, const struct tuple *t,
 		return false;
 	}
 	if (rc == 0 || !a.inode) {
-		OSTAT_INC(oc, gone);
+		if (!again)
+			OSTAT_INC(oc, gone);
 		return false;
 	}
 	OSTAT_INC(oc, found);
@@ -271,7 +274,7 @@ const struct owner_view *owner_query_view(void *ctx, unsigned int need)
 	if (!q->asked) {
 		q->asked = true;
 		q->found = diag_proto(q->t->proto) &&
-			   lookup(q->ow, q->t, q->end, &q->o);
+			   lookup(q->ow, q->t, q->end, false, &q->o);
 		if (q->found) {
 			*v = (struct owner_view){
 				.has = OWNER_HAS_UID, .uid = q->o.uid,
@@ -335,7 +338,8 @@ void owner_worker_run(struct owner_worker *ow)
 	for (i = 0; i < ow->n_jobs; i++) {
 		const struct owner_job *j = &ow->jobs[i];
 
-		if (diag_proto(j->t.proto) ? !lookup(ow, &j->t, j->end, &o) :
+		if (diag_proto(j->t.proto) ?
+		    !lookup(ow, &j->t, j->end, false, &o) :
 		    !from_queue(j, &o))
 			continue;
 		store(ow->oc, &j->t, &o);
@@ -362,7 +366,7 @@ void owner_cache_tick(struct owner_cache *oc)
 	if (!jobs)
 		return;
 	for (i = 0; i < n; i++) {
-		if (!lookup(oc->main_ow, &jobs[i].t, jobs[i].end, &o))
+		if (!lookup(oc->main_ow, &jobs[i].t, jobs[i].end, true, &o))
 			continue;
 		if (!(o.flags & FLOW_OWNER_LISTENER)) {
 			store(oc, &jobs[i].t, &o);

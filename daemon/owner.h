@@ -6,10 +6,9 @@
  *
  * Looked up once per flow: on the verdict's path only when a policy rule
  * asks (through struct owner_query, the policy's callback), otherwise
- * right after the worker has sent its batch of verdicts. A packet the
- * daemon generated itself gives its uid and gid with the packet
- * (NFQA_UID/GID), which answers user and group matches with no lookup
- * at all. A TCP SYN finds the listening socket; the main thread's tick
+ * right after the worker has sent its batch of verdicts. A locally
+ * generated packet comes with its sender's uid and gid (NFQA_UID/GID),
+ * which answer user and group matches with no lookup at all. A TCP SYN finds the listening socket; the main thread's tick
  * looks again for the socket accept() made, which is what ss shows.
  *
  * The shared part (struct owner_cache) belongs to the main thread; each

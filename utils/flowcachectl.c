@@ -35,7 +35,7 @@ static void usage(FILE *f)
 "Commands:\n"
 "  status    the daemon, its configuration and its reloads\n"
 "  reload    check the configuration file again and apply it\n"
-"  flows     the flow table (flows [--zone N])\n"
+"  flows     the flow table (flows [--zone N] [--user NAME])\n"
 "  stats     counters\n"
 "  zones     flows and caps per zone\n"
 "  routes    the routing mirror (routes get DST [from SRC] [mark M]\n"
