@@ -406,10 +406,9 @@ static const char *user_name(struct flows_walk *w, uint32_t uid)
 static bool show_flow(struct flow *f, void *arg)
 {
 	struct flows_walk *w = arg;
+	const struct flow_owner *o = flow_owner_of(f);
 	struct flow_extra x;
 	int d;
-
-	const struct flow_owner *o = flow_owner_of(f);
 
 	if (w->zone >= 0 && f->orig.zone != w->zone)
 		return true;
