@@ -55,7 +55,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #ifdef HAVE_XXHASH
 /* the library's own code, compiled in: inlined as the others are */
@@ -63,6 +62,7 @@
 #include <xxhash.h>
 #endif
 
+#include "bench.h"
 #include "crc_kernel.h"
 #include "hash.h"
 #include "tuple.h"
@@ -188,14 +188,9 @@ static const struct candidate candidates[] = {
 
 static uint64_t rng_state;
 
-/* splitmix64: fast, and every output appears once per period */
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static void fill_random(void *buf, size_t len)
@@ -214,27 +209,6 @@ static void fill_random(void *buf, size_t len)
 static void new_seeds(struct seeds *s)
 {
 	fill_random(s, sizeof(*s));
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void tuple_v4(struct tuple *t, uint32_t src, uint32_t dst,

@@ -78,7 +78,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <urcu/urcu-memb.h>
@@ -94,6 +93,7 @@
 #include <rte_memory.h>
 #endif
 
+#include "bench.h"
 #include "lpm.h"
 
 #define BATCH		64
@@ -176,22 +176,9 @@ static bool peer_thp;		/* rte_lpm has a copy on huge pages */
 
 /* --- small things ------------------------------------------------------- */
 
-/* splitmix64 */
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return splitmix64(&rng);
 }
 
 static size_t rss_bytes(void)
@@ -205,19 +192,6 @@ static size_t rss_bytes(void)
 		rss = 0;
 	fclose(f);
 	return rss * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void *xcalloc(size_t n, size_t size)

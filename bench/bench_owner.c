@@ -68,9 +68,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "procfs.h"
 #include "sockdiag.h"
 
@@ -109,32 +109,7 @@ static char *proc_buf;
 static size_t proc_cap, proc_len;
 static uint64_t pid_dirs, pid_links;	/* what pidscan went through */
 static int first_error;			/* the first failure's -errno */
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-/* splitmix64 */
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
+static uint64_t rng = 0x2545f4914f6cdd1dull;	/* splitmix64(): targets */
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -465,11 +440,10 @@ static void run(struct method *m)
 		ns[i] = now_ns() - a;
 	}
 	t1 = now_ns();
-	qsort(ns, m->n, sizeof(*ns), cmp_double);
 	m->per_s = (double)m->n / ((t1 - t0) / 1e9);
-	m->median_us = (m->n % 2 ? ns[m->n / 2] :
-			(ns[m->n / 2 - 1] + ns[m->n / 2]) / 2) / 1e3;
-	/* nearest rank: the smallest value with 99% at or below it */
+	m->median_us = median(ns, m->n) / 1e3;
+	/* median() left ns sorted; p99 by nearest rank: the smallest
+	 * value with 99% at or below it */
 	m->p99_us = ns[(m->n * 99 + 99) / 100 - 1] / 1e3;
 	if (m->wrong)
 		fprintf(stderr, "bench_owner: %s: %zu of %zu lookups failed "
@@ -560,7 +534,7 @@ int main(int argc, char **argv)
 	setup_ms = (now_ns() - t0) / 1e6;
 	targets = xcalloc(o.lookups, sizeof(*targets));
 	for (i = 0; i < o.lookups; i++)
-		targets[i] = rnd() % n_ends;
+		targets[i] = splitmix64(&rng) % n_ends;
 	diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 			 NETLINK_SOCK_DIAG);
 	if (diag_fd < 0)

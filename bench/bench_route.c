@@ -103,11 +103,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <urcu/urcu-memb.h>
 
+#include "bench.h"
 #include "bloom.h"
 #include "fib.h"
 #include "lpm.h"
@@ -211,19 +211,9 @@ static int errors;
 
 /* --- small things --------------------------------------------------------- */
 
-/* splitmix64 */
-static uint64_t rnd_from(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rnd(void)
 {
-	return rnd_from(&rng);
+	return splitmix64(&rng);
 }
 
 /* The caches' seeds: reproducible, and apart from the streams' draws. */
@@ -234,33 +224,12 @@ static void bench_random(void *buf, size_t len)
 	size_t k;
 
 	while (len) {
-		r = rnd_from(&seed_rng);
+		r = splitmix64(&seed_rng);
 		k = len < sizeof(r) ? len : sizeof(r);
 		memcpy(p, &r, k);
 		p += k;
 		len -= k;
 	}
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void *xcalloc(size_t n, size_t size)

@@ -82,7 +82,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -97,6 +96,7 @@
 #include <rte_malloc.h>
 #endif
 
+#include "bench.h"
 #include "crc_kernel.h"
 #include "flowtable.h"
 #include "tuple.h"
@@ -165,25 +165,15 @@ static int errors;
 
 /* --- small things ------------------------------------------------------- */
 
-/* splitmix64 */
-static uint64_t rnd_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rnd(void)
 {
-	return rnd_next(&rng_state);
+	return splitmix64(&rng_state);
 }
 
 /* uniform in [0, n) without a division */
 static uint64_t rnd_below(uint64_t *s, uint64_t n)
 {
-	return (uint64_t)(((unsigned __int128)rnd_next(s) * n) >> 64);
+	return (uint64_t)(((unsigned __int128)splitmix64(s) * n) >> 64);
 }
 
 /* The table's secrets: from the kernel, as the daemon draws them. */
@@ -205,14 +195,6 @@ static void ft_random(void *buf, size_t len)
 	}
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* The TSC ticks at a constant rate here (constant_tsc); measure it. */
 static void tsc_calibrate(void)
 {
@@ -225,13 +207,6 @@ static void tsc_calibrate(void)
 	tsc_ns = (t1 - t0) / (double)(__rdtsc() - c0);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* q-quantile of v (sorted in place), nearest rank */
 static double quantile(double *v, size_t n, double q)
 {
@@ -242,11 +217,6 @@ static double quantile(double *v, size_t n, double q)
 	qsort(v, n, sizeof(*v), cmp_double);
 	i = (size_t)(q * (double)n);
 	return v[i < n ? i : n - 1];
-}
-
-static double median(double *v, size_t n)
-{
-	return quantile(v, n, 0.5);
 }
 
 static void *xcalloc(size_t n, size_t size)
@@ -335,11 +305,11 @@ static void make_keys(struct tuple *k, size_t n, uint64_t *s)
 	uint64_t r;
 
 	for (i = 0; i < n; i++) {
-		r = rnd_next(s);
+		r = splitmix64(s);
 		j = (size_t)(r % 5);
 		memset(&k[i], 0, sizeof(k[i]));
 		k[i].src.v4.s_addr = htonl(0x0a000000u | (uint32_t)(r >> 40));
-		k[i].dst.v4.s_addr = (uint32_t)rnd_next(s);
+		k[i].dst.v4.s_addr = (uint32_t)splitmix64(s);
 		k[i].sport = (uint16_t)(1024 + (r >> 8) % 64512);
 		k[i].dport = svc[j].port ? svc[j].port : (uint16_t)(r >> 24);
 		k[i].family = AF_INET;
@@ -727,9 +697,11 @@ static void lookups(const struct tables *t, const struct probes *p,
 							  ms[k], p, &fg[i]);
 			}
 		}
+		/* the median by nearest rank, not bench.h's median() */
 		for (i = 0; i < N_IMPL; i++)
 			if (fg[i].ran && (ms[k] != M_REPLY || i == FT))
-				fg[i].v[ms[k]] = median(ns[i], o.passes);
+				fg[i].v[ms[k]] = quantile(ns[i], o.passes,
+							  0.5);
 	}
 }
 

@@ -22,6 +22,8 @@
 # python3 is not there.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=repeat.sh
+. "$BENCH_DIR/repeat.sh"
 SMOKE=0
 REPEAT=1
 KV_OUT=
@@ -38,9 +40,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $REPEAT in ''|*[!0-9]*) usage ;; esac
-[ "$REPEAT" -ge 1 ] || usage
-[ "$REPEAT" -le 20 ] || usage
+repeat_ok || usage
 
 if [ ! -f "$BENCH_DIR/../lib/lpm.c" ]; then
 	echo "lpm.sh: lib/lpm.c is not there yet: skipped" >&2
@@ -72,29 +72,7 @@ run "$BENCH_DIR/build.sh" bench_lpm || exit 1
 # shellcheck disable=SC2086
 run python3 "$BENCH_DIR/gen_prefixes.py" $GEN --seed 1 -o "$T/table" || exit 1
 
-if [ "$REPEAT" -eq 1 ] && [ -z "$KV_OUT" ]; then
-	# shellcheck disable=SC2086
+# shellcheck disable=SC2086
+repeat_runs "family impl figure" -k1,1 2 \
 	run "$BENCH_DIR/bench_lpm" --prefixes "$T/table" $ARGS $PEER
-	exit $?
-fi
-
-rc=0
-i=1
-while [ "$i" -le "$REPEAT" ]; do
-	echo
-	echo "== run $i of $REPEAT"
-	# shellcheck disable=SC2086
-	run "$BENCH_DIR/bench_lpm" --prefixes "$T/table" $ARGS $PEER \
-		--kv "$T/run$i.kv" || rc=1
-	i=$((i + 1))
-done
-
-# one figure per line, "family impl figure": the median and the range
-echo
-echo "== medians of $REPEAT run(s): family impl figure median [min max]"
-cat "$T"/run*.kv | sort -k1,1 -k2,2 -k3,3 -k4,4g |
-	awk -v prec=2 -f "$(dirname "$0")/medians.awk" | tee "$T/medians"
-if [ -n "$KV_OUT" ]; then
-	cut -d' ' -f1-4 "$T/medians" >"$KV_OUT" || rc=1
-fi
-exit $rc
+exit $?

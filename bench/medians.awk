@@ -1,7 +1,7 @@
 # Medians of repeated runs: input lines "K1 K2 K3 VALUE", sorted by the
 # keys and then the value; output per key "K1 K2 K3 MEDIAN [MIN MAX]",
-# with prec decimals (awk -v prec=N, default 2). Used by table.sh and
-# lpm.sh.
+# with prec decimals (awk -v prec=N, default 2). Used by repeat_runs in
+# repeat.sh.
 function flush() {
 	if (n) {
 		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2

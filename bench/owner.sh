@@ -25,6 +25,8 @@
 # lib/sockdiag.c, ip or root is not there.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=repeat.sh
+. "$BENCH_DIR/repeat.sh"
 SMOKE=0
 REPEAT=1
 KV_OUT=
@@ -40,9 +42,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $REPEAT in ''|*[!0-9]*) usage ;; esac
-[ "$REPEAT" -ge 1 ] || usage
-[ "$REPEAT" -le 20 ] || usage
+repeat_ok || usage
 
 [ -f "$BENCH_DIR/../lib/sockdiag.c" ] || skip "lib/sockdiag.c is not there yet"
 [ "$(id -u)" -eq 0 ] || skip "needs root for its namespace"
@@ -74,6 +74,7 @@ run "$BENCH_DIR/build.sh" bench_owner || exit 1
 	{ echo "owner.sh: bench_owner was not built" >&2; exit 1; }
 
 # one_run [ARG...]: bench_owner in a namespace of its own, then gone
+# shellcheck disable=SC2317 # run by repeat_runs
 one_run() {
 	NS=fcbo-$$
 	run ip netns add "$NS" || { NS=; skip "cannot create a namespace"; }
@@ -87,29 +88,8 @@ one_run() {
 	run_rc=$?
 	ip netns del "$NS" || run_rc=1
 	NS=
-	return $run_rc
+	return "$run_rc"
 }
 
-if [ "$REPEAT" -eq 1 ] && [ -z "$KV_OUT" ]; then
-	one_run
-	exit $?
-fi
-
-rc=0
-i=1
-while [ "$i" -le "$REPEAT" ]; do
-	echo
-	echo "== run $i of $REPEAT"
-	one_run --kv "$T/run$i.kv" || rc=1
-	i=$((i + 1))
-done
-
-# one figure per line, "owner method figure": the median and the range
-echo
-echo "== medians of $REPEAT run(s): owner method figure median [min max]"
-cat "$T"/run*.kv | sort -k1,1 -k2,2 -k3,3 -k4,4g |
-	awk -v prec=2 -f "$BENCH_DIR/medians.awk" | tee "$T/medians"
-if [ -n "$KV_OUT" ]; then
-	cut -d' ' -f1-4 "$T/medians" >"$KV_OUT" || rc=1
-fi
-exit $rc
+repeat_runs "owner method figure" -k1,1 2 one_run
+exit $?

@@ -33,6 +33,8 @@
 # lib/lpm.c, fib.c or bloom.c, python3, ip, root or veth is not there.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=repeat.sh
+. "$BENCH_DIR/repeat.sh"
 SMOKE=0
 REPEAT=1
 KV_OUT=
@@ -50,9 +52,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $REPEAT in ''|*[!0-9]*) usage ;; esac
-[ "$REPEAT" -ge 1 ] || usage
-[ "$REPEAT" -le 20 ] || usage
+repeat_ok || usage
 
 for src in lpm fib bloom; do
 	[ -f "$BENCH_DIR/../lib/$src.c" ] || skip "lib/$src.c is not there yet"
@@ -130,26 +130,5 @@ if [ "$KERNEL" = 1 ]; then
 		--kernel-load-ms "$load_ms" --kernel-slab-kib "$slab"
 fi
 
-if [ "$REPEAT" -eq 1 ] && [ -z "$KV_OUT" ]; then
-	run "$@"
-	exit $?
-fi
-
-rc=0
-i=1
-while [ "$i" -le "$REPEAT" ]; do
-	echo
-	echo "== run $i of $REPEAT"
-	run "$@" --kv "$T/run$i.kv" || rc=1
-	i=$((i + 1))
-done
-
-# one figure per line, "stream impl figure": the median and the range
-echo
-echo "== medians of $REPEAT run(s): stream impl figure median [min max]"
-cat "$T"/run*.kv | sort -k1,1 -k2,2 -k3,3 -k4,4g |
-	awk -v prec=3 -f "$BENCH_DIR/medians.awk" | tee "$T/medians"
-if [ -n "$KV_OUT" ]; then
-	cut -d' ' -f1-4 "$T/medians" >"$KV_OUT" || rc=1
-fi
-exit $rc
+repeat_runs "stream impl figure" -k1,1 3 run "$@"
+exit $?

@@ -17,6 +17,8 @@
 # when an answer was wrong), 2 usage, 77 lib/flowtable.c is not there.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=repeat.sh
+. "$BENCH_DIR/repeat.sh"
 SIZE=
 REPEAT=1
 KV_OUT=
@@ -31,9 +33,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $REPEAT in ''|*[!0-9]*) usage ;; esac
-[ "$REPEAT" -ge 1 ] || usage
-[ "$REPEAT" -le 20 ] || usage
+repeat_ok || usage
 
 if [ ! -f "$BENCH_DIR/../lib/flowtable.c" ]; then
 	echo "table.sh: lib/flowtable.c is not there yet: skipped" >&2
@@ -52,30 +52,8 @@ HASH_ARGS=
 # shellcheck disable=SC2086
 run "$BENCH_DIR/bench_hash" $HASH_ARGS || exit 1
 
-if [ "$REPEAT" -eq 1 ] && [ -z "$KV_OUT" ]; then
-	# shellcheck disable=SC2086
-	run "$BENCH_DIR/bench_table" $SIZE
-	exit $?
-fi
-
 T=$(mktemp -d "/tmp/fc-bench-table.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-rc=0
-i=1
-while [ "$i" -le "$REPEAT" ]; do
-	echo
-	echo "== run $i of $REPEAT"
-	# shellcheck disable=SC2086
-	run "$BENCH_DIR/bench_table" $SIZE --kv "$T/run$i.kv" || rc=1
-	i=$((i + 1))
-done
-
-# one figure per line, "N impl figure": the median and the range
-echo
-echo "== medians of $REPEAT run(s): N impl figure median [min max]"
-cat "$T"/run*.kv | sort -k1,1n -k2,2 -k3,3 -k4,4g |
-	awk -v prec=1 -f "$(dirname "$0")/medians.awk" | tee "$T/medians"
-if [ -n "$KV_OUT" ]; then
-	cut -d' ' -f1-4 "$T/medians" >"$KV_OUT" || rc=1
-fi
-exit $rc
+# shellcheck disable=SC2086
+repeat_runs "N impl figure" -k1,1n 1 run "$BENCH_DIR/bench_table" $SIZE
+exit $?
