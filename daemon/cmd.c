@@ -25,6 +25,7 @@
 #include "fib.h"
 #include "flowtable.h"
 #include "json.h"
+#include "l7.h"
 #include "owner.h"
 #include "proto.h"
 #include "pin.h"
@@ -300,6 +301,7 @@ static void stats_text(struct fcd *fcd, struct buf *out)
 	table_text(fcd, out);
 	conntrack_text(fcd, out);
 	owner_cache_text(fcd->owners, out);
+	l7_text(fcd->l7, out);
 }
 
 static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
@@ -332,6 +334,10 @@ static enum ctl_code cmd_stats(struct fcd *fcd, bool json, int argc,
 	json_key(&j, "owners");
 	json_obj_begin(&j);
 	owner_cache_json(fcd->owners, &j);
+	json_obj_end(&j);
+	json_key(&j, "l7");
+	json_obj_begin(&j);
+	l7_json(fcd->l7, &j);
 	json_obj_end(&j);
 	json_obj_end(&j);
 	buf_putc(out, '\n');
@@ -407,6 +413,7 @@ static bool show_flow(struct flow *f, void *arg)
 {
 	struct flows_walk *w = arg;
 	const struct flow_owner *o = flow_owner_of(f);
+	const struct l7_backend *be;
 	struct flow_extra x;
 	int d;
 
@@ -417,6 +424,9 @@ static bool show_flow(struct flow *f, void *arg)
 	x.user = o ? user_name(w, o->uid) : NULL;
 	x.cgroup = o && owner_cgroup_path(w->fcd->owners, o, w->cgroup,
 					  sizeof(w->cgroup)) ? w->cgroup : NULL;
+	be = f->ext && f->ext->sid.len ?
+	     l7_backend_of(w->fcd->cfg, f->orig.zone, f->mark) : NULL;
+	x.backend = be ? be->name : NULL;
 	for (d = 0; d < 2; d++) {
 		x.route[d] = route_cache_get(w->fcd->routes,
 					     CMM_LOAD_SHARED(f->route[d]));
@@ -478,12 +488,9 @@ static enum ctl_code cmd_flows(struct fcd *fcd, bool json, int argc,
 
 static const char *zone_name(const struct config *cfg, uint16_t id)
 {
-	size_t i;
+	const struct zone_conf *z = zone_find(cfg->zones, cfg->n_zones, id);
 
-	for (i = 0; i < cfg->n_zones; i++)
-		if (cfg->zones[i].id == id)
-			return cfg->zones[i].name;
-	return NULL;
+	return z ? z->name : NULL;
 }
 
 static enum ctl_code cmd_zones(struct fcd *fcd, bool json, int argc,
@@ -727,6 +734,25 @@ static enum ctl_code cmd_routes(struct fcd *fcd, bool json, int argc,
 	return CTL_OK;
 }
 
+static enum ctl_code cmd_sids(struct fcd *fcd, bool json, int argc,
+			      char *argv[], struct buf *out, struct buf *msg)
+{
+	int zone = -1, k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--zone") && k + 1 < argc &&
+		    parse_zone(argv[k + 1], &zone) == 0) {
+			k++;
+			continue;
+		}
+		buf_printf(msg, "sids: unexpected argument '%s' "
+			   "(sids [--zone N])", argv[k]);
+		return CTL_USAGE;
+	}
+	l7_sids(fcd->l7, fcd->cfg, zone, json, out);
+	return CTL_OK;
+}
+
 /* Commands whose issues have not landed: they say so and fail. */
 static enum ctl_code cmd_pending(struct fcd *fcd, bool json, int argc,
 				 char *argv[], struct buf *out, struct buf *msg)
@@ -742,7 +768,7 @@ static const struct cmd cmds[] = {
 	{ "stats", cmd_stats },
 	{ "zones", cmd_zones },
 	{ "routes", cmd_routes },
-	{ "sids", cmd_pending },
+	{ "sids", cmd_sids },
 	{ "flush", cmd_pending },
 };
 

@@ -22,6 +22,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "maglev.h"
 #include "proto.h"
 
 #define CONFIG_DEFAULT_SOCKET	"/run/flowcached/control.sock"
@@ -557,12 +558,124 @@ static void read_conntrack(struct cfx *x, const config_setting_t *root,
 
 static const char *const on_full_names[] = { "evict", "drop", NULL };
 
+/* backends = ( { name; mark; addr?; port?; weight?; }, ... ) */
+static void read_backend(struct cfx *x, const config_setting_t *s,
+			 struct l7_backend *b)
+{
+	static const char *const keys[] = {
+		"name", "mark", "addr", "port", "weight", NULL
+	};
+	const config_setting_t *a;
+	const char *name, *addr;
+
+	b->line = (int)config_setting_source_line(s);
+	b->weight = 1;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		cerr(x, s, "a backend must be a group { name = ...; mark = ...; }");
+		return;
+	}
+	check_keys(x, s, keys);
+	if (get_str(x, s, "name", &name) <= 0)
+		cerr(x, s, "backend has no 'name'");
+	else if (!*name || strlen(name) >= L7_NAME_MAX)
+		cerr(x, config_setting_get_member(s, "name"),
+		     "backend 'name' must be 1 to %d characters",
+		     L7_NAME_MAX - 1);
+	else
+		snprintf(b->name, sizeof(b->name), "%s", name);
+	if (GET_UINT(x, s, "mark", 1, UINT32_MAX, b->mark) == 0)
+		cerr(x, s, "backend has no 'mark' (the bits its flows get)");
+	GET_UINT(x, s, "port", 1, 65535, b->port);
+	GET_UINT(x, s, "weight", 0, 65535, b->weight);
+	if (get_str(x, s, "addr", &addr) > 0) {
+		a = config_setting_get_member(s, "addr");
+		if (inet_pton(AF_INET, addr, &b->addr) == 1)
+			b->family = AF_INET;
+		else if (inet_pton(AF_INET6, addr, &b->addr) == 1)
+			b->family = AF_INET6;
+		else
+			cerr(x, a, "'addr' = \"%s\" is not an IPv4 or IPv6 "
+			     "address", addr);
+	}
+}
+
+/* l7 = { proto; ports; offset; length; idle_timeout; backends; } */
+static void read_l7(struct cfx *x, const config_setting_t *z,
+		    struct l7_conf *l)
+{
+	static const char *const keys[] = {
+		"proto", "ports", "offset", "length", "idle_timeout",
+		"backends", NULL
+	};
+	const config_setting_t *g, *bl;
+	const char *names[L7_BACKENDS_MAX];
+	uint32_t weights[L7_BACKENDS_MAX];
+	size_t i, j;
+	int n;
+
+	if (get_group(x, z, "l7", &g) <= 0)
+		return;
+	l->line = (int)config_setting_source_line(g);
+	l->idle_timeout = 60;
+	check_keys(x, g, keys);
+	if (get_proto(x, g, &l->proto) <= 0 ||
+	    (l->proto != IPPROTO_UDP && l->proto != IPPROTO_TCP)) {
+		cerr(x, g, "l7 needs 'proto' = \"udp\" or \"tcp\"");
+		l->proto = IPPROTO_UDP;
+	}
+	if (get_ports(x, g, "ports", &l->ports) == 0)
+		cerr(x, g, "l7 needs 'ports': the servers' ports whose "
+		     "clients send stream IDs");
+	GET_UINT(x, g, "offset", 0, 1024, l->offset);
+	if (GET_UINT(x, g, "length", 1, SID_MAX_LEN, l->length) == 0)
+		cerr(x, g, "l7 needs 'length': bytes of the stream ID, 1..%d",
+		     SID_MAX_LEN);
+	GET_UINT(x, g, "idle_timeout", 1, 86400 * 7, l->idle_timeout);
+	bl = config_setting_get_member(g, "backends");
+	if (!bl || config_setting_type(bl) != CONFIG_TYPE_LIST ||
+	    (n = config_setting_length(bl)) == 0) {
+		cerr(x, bl ? bl : g, "l7 needs 'backends' = ( { name = ...; "
+		     "mark = ...; }, ... )");
+		return;
+	}
+	if (n > L7_BACKENDS_MAX) {
+		cerr(x, bl, "%d backends; at most %d are supported", n,
+		     L7_BACKENDS_MAX);
+		return;
+	}
+	l->backends = cfx_calloc(x, bl, (size_t)n, sizeof(*l->backends));
+	if (!l->backends)
+		return;
+	l->n_backends = (size_t)n;
+	for (i = 0; i < l->n_backends; i++) {
+		read_backend(x, config_setting_get_elem(bl, (unsigned int)i),
+			     &l->backends[i]);
+		for (j = 0; j < i; j++)
+			if (l->backends[i].name[0] &&
+			    !strcmp(l->backends[i].name, l->backends[j].name))
+				cerr(x, config_setting_get_elem(bl,
+					(unsigned int)i), "backend name \"%s\" "
+				     "is already used on line %d",
+				     l->backends[i].name, l->backends[j].line);
+		names[i] = l->backends[i].name;
+		weights[i] = l->backends[i].weight;
+	}
+	if (x->errs->n)
+		return;
+	l->maglev = maglev_new(names, weights, l->n_backends,
+			       MAGLEV_DEFAULT_SIZE);
+	if (!l->maglev)
+		cerr(x, bl, "backends: %s", errno == EINVAL ?
+		     "every weight is 0: no backend would get a stream" :
+		     strerror(errno));
+}
+
 static void read_zone(struct cfx *x, const config_setting_t *z,
 		      struct zone_conf *zc)
 {
 	static const char *const keys[] = {
 		"id", "name", "match", "max_flows", "on_full", "decide_after",
-		NULL
+		"l7", NULL
 	};
 	static const char *const match_keys[] = {
 		"iif", "addr", "proto", "port", NULL
@@ -593,6 +706,7 @@ static void read_zone(struct cfx *x, const config_setting_t *z,
 	if (get_enum(x, z, "on_full", on_full_names, &on_full) > 0)
 		zc->on_full = (enum on_full)on_full;
 	GET_UINT(x, z, "decide_after", 1, 255, zc->decide_after);
+	read_l7(x, z, &zc->l7);
 
 	if (get_group(x, z, "match", &m) <= 0) {
 		if (!config_setting_get_member(z, "match"))
@@ -1042,6 +1156,58 @@ static void check_pin_mask(struct cfx *x, const config_setting_t *root,
 		     key, mask);
 }
 
+/*
+ * A zone's stream IDs: inside the bytes the queue copies (after the
+ * largest IP and L4 headers), and backend marks the daemon may set and
+ * tell apart.
+ */
+static void check_l7(struct cfx *x, const config_setting_t *zs,
+		     const struct config *c, const struct zone_conf *z)
+{
+	const struct l7_conf *l = &z->l7;
+	const config_setting_t *bl = config_setting_get_member(
+		config_setting_get_member(zs, "l7"), "backends");
+	uint32_t room = l->proto == IPPROTO_TCP ? 40 + 60 : 40 + 8;
+	size_t i, j;
+
+	if (l->offset + l->length + room > c->queues.copy_bytes)
+		cerr(x, zs, "zone %u: l7 offset %u + length %u is past what "
+		     "the queue copies: queues.copy_bytes %u holds %u bytes "
+		     "of %s payload after the largest headers", z->id,
+		     l->offset, l->length, c->queues.copy_bytes,
+		     c->queues.copy_bytes > room ? c->queues.copy_bytes - room
+						 : 0, proto_name(l->proto));
+	if (l->proto == IPPROTO_TCP && z->decide_after < 4)
+		cerr(x, zs, "zone %u: l7 over TCP needs decide_after of at "
+		     "least 4: the handshake's three packets carry no stream "
+		     "ID", z->id);
+	for (i = 0; i < l->n_backends; i++) {
+		const struct l7_backend *b = &l->backends[i];
+		const config_setting_t *bs = config_setting_get_elem(bl,
+							(unsigned int)i);
+
+		/* a TCP connection's sid comes after its handshake, too
+		 * late for the nat hook, which sees only its first packet */
+		if (l->proto == IPPROTO_TCP && (b->family || b->port))
+			cerr(x, bs, "backend \"%s\": a TCP zone's backends "
+			     "take a mark only (no addr or port): the stream "
+			     "ID comes after the handshake, when the "
+			     "connection can no longer be sent elsewhere",
+			     b->name);
+
+		if (b->mark & ~c->marks.mask || b->mark & c->marks.decided)
+			cerr(x, bs, "backend \"%s\": mark "
+				"0x%08x must lie inside marks.mask 0x%08x, "
+				"clear of its lowest (\"decided\") bit",
+				b->name, b->mark, c->marks.mask);
+		for (j = 0; j < i; j++)
+			if (b->mark == l->backends[j].mark)
+				cerr(x, bs, "backend \"%s\": "
+					"mark 0x%08x is already backend \"%s\"'s",
+					b->name, b->mark, l->backends[j].name);
+	}
+}
+
 /* Rules that involve more than one key, on the complete struct. */
 static void check_config(struct cfx *x, const config_setting_t *root,
 			 struct config *c)
@@ -1062,6 +1228,8 @@ static void check_config(struct cfx *x, const config_setting_t *root,
 		const config_setting_t *zs = config_setting_get_elem(
 			config_setting_get_member(root, "zones"), (unsigned int)i);
 
+		if (z->l7.proto)
+			check_l7(x, zs, c, z);
 		if (z->max_flows > c->table.max_flows)
 			cerr(x, zs, "zone %u: max_flows %u is above "
 			     "table.max_flows %u", z->id, z->max_flows,
@@ -1242,6 +1410,9 @@ static void zone_free(struct zone_conf *z)
 	free(z->match.iif.v);
 	free(z->match.addr.v);
 	free(z->match.port.v);
+	free(z->l7.ports.v);
+	free(z->l7.backends);
+	maglev_free(z->l7.maglev);
 }
 
 static void rule_free(struct rule_conf *r)
@@ -1410,6 +1581,34 @@ static void dump_proto(struct buf *out, uint8_t proto)
 		buf_printf(out, " proto = %u;", proto);
 }
 
+static void dump_l7(struct buf *out, const struct l7_conf *l)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (!l->proto)
+		return;
+	buf_puts(out, "\n    l7 = {");
+	dump_proto(out, l->proto);
+	dump_ports(out, "ports", &l->ports);
+	buf_printf(out, " offset = %u; length = %u; idle_timeout = %u;\n"
+		   "      backends = (", l->offset, l->length, l->idle_timeout);
+	for (i = 0; i < l->n_backends; i++) {
+		const struct l7_backend *b = &l->backends[i];
+
+		buf_printf(out, "%s\n        { name = \"%s\"; mark = 0x%08x; "
+			   "weight = %u;", i ? "," : "", b->name, b->mark,
+			   b->weight);
+		if (b->family && inet_ntop(b->family, &b->addr, addr,
+					   sizeof(addr)))
+			buf_printf(out, " addr = \"%s\";", addr);
+		if (b->port)
+			buf_printf(out, " port = %u;", b->port);
+		buf_puts(out, " }");
+	}
+	buf_puts(out, " ); };");
+}
+
 static void dump_labels(struct buf *out, const uint8_t *labels)
 {
 	int bit, n = 0;
@@ -1454,8 +1653,10 @@ void config_dump(const struct config *c, struct buf *out)
 			dump_proto(out, z->match.proto);
 		dump_ports(out, "port", &z->match.port);
 		buf_printf(out, " }; max_flows = %u; on_full = \"%s\"; "
-			   "decide_after = %u; }", z->max_flows,
+			   "decide_after = %u;", z->max_flows,
 			   on_full_name(z->on_full), z->decide_after);
+		dump_l7(out, &z->l7);
+		buf_puts(out, " }");
 	}
 	buf_puts(out, c->n_zones ? "\n);\n" : " );\n");
 	buf_puts(out, "policy = (");

@@ -432,12 +432,12 @@ static struct nf_conntrack *entry_of(const struct tuple *t, uint32_t ct_id)
 	return ct;
 }
 
-/* Ask the kernel to delete the entry of an evicted flow; no wait. */
-static void delete_entry(struct ctsync *cs, const struct ft_victim *v)
+/* Ask the kernel to delete a flow's entry; no wait. */
+static void delete_entry(struct ctsync *cs, const struct tuple *t,
+			 uint32_t ct_id)
 {
 	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
-	const struct tuple *t = &v->orig;
-	struct nf_conntrack *ct = entry_of(t, v->ct_id);
+	struct nf_conntrack *ct = entry_of(t, ct_id);
 	struct nlmsghdr *nlh;
 
 	if (!ct) {
@@ -503,6 +503,12 @@ int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
 	return err;
 }
 
+void ctsync_delete(struct ctsync *cs, const struct tuple *t, uint32_t ct_id)
+{
+	delete_entry(cs, t, ct_id);
+	read_delete_answers(cs);
+}
+
 static void delete_victims(struct ctsync *cs)
 {
 	struct ft_victim v[CT_VICTIMS];
@@ -510,7 +516,7 @@ static void delete_victims(struct ctsync *cs)
 
 	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0) {
 		for (i = 0; i < n; i++)
-			delete_entry(cs, &v[i]);
+			delete_entry(cs, &v[i].orig, v[i].ct_id);
 		sent += n;
 	}
 	if (sent)

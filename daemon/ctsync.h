@@ -47,7 +47,8 @@ struct ctsync_stats {
 	uint64_t last_dump_ms;
 	uint64_t swept;			/* flows the kernel no longer had */
 	uint64_t errors;		/* messages we could not use */
-	uint64_t deleted;		/* evicted entries deleted in the kernel */
+	uint64_t deleted;		/* entries deleted in the kernel: of
+					 * evicted flows, of removed backends */
 	uint64_t delete_errors;
 	uint64_t marked;		/* ct marks changed (routes followed) */
 	uint64_t mark_errors;
@@ -76,6 +77,10 @@ void ctsync_tick(struct ctsync *cs, uint64_t now);
  */
 int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
 		    uint32_t mark, uint32_t mask);
+
+/* Ask the kernel to delete the entry of t (ct_id) without waiting;
+ * counted under deleted or delete_errors. Main thread. */
+void ctsync_delete(struct ctsync *cs, const struct tuple *t, uint32_t ct_id);
 
 void ctsync_get_stats(const struct ctsync *cs, struct ctsync_stats *st);
 void ctsync_stats_json(const struct ctsync *cs, struct json *j);

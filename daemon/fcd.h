@@ -17,6 +17,7 @@
 struct control;
 struct ctsync;
 struct flowtable;
+struct l7;
 struct owner_cache;
 struct pins;
 struct queues;
@@ -51,6 +52,7 @@ struct fcd {
 	struct pins *pins;		/* NULL unless routes.pin_mask */
 	struct xfrmsync *xfrmsync;	/* IPsec policies and SAs; NULL: none */
 	struct owner_cache *owners;	/* flows' local sockets and processes */
+	struct l7 *l7;			/* stream IDs and their backends */
 	struct queues *queues;
 	struct ruleset *ruleset;		/* NULL unless ruleset.managed */
 	struct loop_source signals;

@@ -27,6 +27,7 @@
 #include "ctsync.h"
 #include "fcd.h"
 #include "flowtable.h"
+#include "l7.h"
 #include "log.h"
 #include "owner.h"
 #include "notify.h"
@@ -399,6 +400,7 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 	old = fcd->cfg;
 	cfg->generation = ++fcd->generation;
 	table_caps(fcd, old, cfg);
+	l7_reload(fcd->l7, old, cfg);
 	ctsync_configure(fcd->ctsync, cfg);
 	rcu_assign_pointer(fcd->cfg, cfg);
 	/* every worker is past the old config before it goes */
@@ -454,6 +456,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	rtsync_tick(fcd->rtsync);
 	route_cache_tick(fcd->routes);
 	owner_cache_tick(fcd->owners);
+	l7_tick(fcd->l7);
 	route_follow(fcd->routes);
 	xfrmsync_tick(fcd->xfrmsync);
 	table_tick(fcd, now);
@@ -602,6 +605,9 @@ int main(int argc, char *argv[])
 	err = owner_cache_open(&fcd, &fcd.owners);
 	if (err < 0)
 		fatal(err, "socket owners");
+	err = l7_open(&fcd, &fcd.l7);
+	if (err < 0)
+		fatal(err, "stream IDs");
 	err = pin_open(&fcd, &fcd.pins);
 	if (err < 0)
 		fatal(err, "cannot manage the pinned next hops' tables");
@@ -661,6 +667,7 @@ int main(int argc, char *argv[])
 	xfrmsync_close(fcd.xfrmsync);
 	ctsync_close(fcd.ctsync);
 	owner_cache_close(fcd.owners);
+	l7_close(fcd.l7);
 	route_cache_close(fcd.routes);
 	rtsync_close(fcd.rtsync);
 	ft_free(fcd.ft);

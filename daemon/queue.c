@@ -46,6 +46,7 @@
 
 #include "fcd.h"
 #include "flowtable.h"
+#include "l7.h"
 #include "log.h"
 #include "owner.h"
 #include "pin.h"
@@ -96,6 +97,7 @@ struct worker {
 	struct queue_stats st;		/* written by this worker only */
 	struct route_worker *rt;
 	struct owner_worker *ow;
+	struct l7_worker *l7;
 	uint64_t last_warn;
 
 	size_t slot_size;
@@ -421,17 +423,21 @@ static void flow_count_packet(struct flow *f)
 
 /*
  * The first packet of a flow the table does not have: enter it, pending
- * until conntrack's NEW event confirms it, decided, with the mark it is
- * about to get (so its next packets, queued before that mark is in
- * conntrack, get the same answer). Returns false when the zone (or the table) is full and refuses
- * it: the packet is dropped, as the zone's on_full = "drop" says. A flow
- * that cannot be entered for any other reason (no memory, or an index
- * so crowded that it would be stored far from its buckets) is decided all the same, just not cached.
+ * until conntrack's NEW event confirms it, with the mark it is about to
+ * get and flags (FLOW_DECIDED, so its next packets, queued before that
+ * mark is in conntrack, get the same answer; without it the flow waits
+ * for its stream ID, and a later packet decides it through here again).
+ * Returns false when the zone (or the table) is full and refuses it: the
+ * packet is dropped, as the zone's on_full = "drop" says. A flow that
+ * cannot be entered for any other reason (no memory, or an index so
+ * crowded that it would be stored far from its buckets) is decided all
+ * the same, just not cached.
  */
 static bool flow_admit(struct worker *w, struct flowtable *ft,
 		       const struct tuple *t, uint32_t mark,
 		       const uint16_t route[2], const struct flow_sa sa[2],
-		       const struct flow_owner *owner, uint16_t flags)
+		       const struct flow_owner *owner,
+		       const struct stream_id *sid, uint16_t flags)
 {
 	struct flow *f;
 	bool ok = true;
@@ -444,20 +450,22 @@ static bool flow_admit(struct worker *w, struct flowtable *ft,
 			ok = false;
 		else if (!f)
 			STAT_INC(w, not_cached);
+		else
+			CMM_STORE_SHARED(f->queued_packets, 1);
 	}
 	if (f) {
 		CMM_STORE_SHARED(f->mark, mark);
 		CMM_STORE_SHARED(f->route[0], route[0]);
 		CMM_STORE_SHARED(f->route[1], route[1]);
-		if ((sa[0].proto || sa[1].proto || owner) &&
+		if ((sa[0].proto || sa[1].proto || owner || sid) &&
 		    ft_ext_locked(ft, f)) {
 			memcpy(f->ext->sa, sa, 2 * sizeof(*sa));
 			if (owner)
 				f->ext->owner = *owner;
+			if (sid)
+				f->ext->sid = *sid;
 		}
-		CMM_STORE_SHARED(f->queued_packets, 1);
-		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED |
-				    FLOW_DECIDED | flags);
+		ft_set_flags_locked(ft, f, f->flags | FLOW_QUEUED | flags);
 	}
 	ft_unlock(ft);
 	return ok;
@@ -545,15 +553,19 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	const struct nfqnl_msg_packet_hdr *ph;
 	const struct rule_conf *rule;
-	const struct zone_conf *zone;
+	const struct zone_conf *zone = NULL;
 	struct pkt_where where = { 0 };
 	struct owner_query oq = { 0 };
+	const struct l7_backend *backend = NULL;
+	enum l7_verdict l7v = L7_NONE;
+	struct stream_id sid;
+	bool enter;
 	struct pkt_info pi;
 	enum pkt_err perr;
 	const uint8_t *data;
 	uint32_t id, caplen, wire_len, mark = 0, newmark, iif = 0;
-	uint16_t route[2];
-	struct flow_sa sa[2];
+	uint16_t route[2] = { 0, 0 };
+	struct flow_sa sa[2] = { { 0 } };
 	struct flowtable *ft = w->q->fcd->ft;
 	struct flow *f;
 	uint16_t ctzone;
@@ -609,6 +621,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]))) : NULL;
 	if (attr[NFQA_CT] && ct_zone(attr[NFQA_CT], &ctzone)) {
 		pi.tuple.zone = ctzone;
+		zone = zone_find(cfg->zones, cfg->n_zones, ctzone);
 	} else {
 		zone = zone_classify(cfg->zones, cfg->n_zones, &pi.tuple, &where);
 		pi.tuple.zone = zone ? zone->id : 0;
@@ -631,6 +644,22 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		}
 	}
 
+	/* a flow entered undecided, waiting for its stream ID, is decided
+	 * as a new one */
+	enter = keyed && (!f || (CMM_LOAD_SHARED(f->flags) & FLOW_QUEUED));
+	if (enter && zone && zone->l7.proto) {
+		l7v = l7_classify(w->l7, cfg, zone, &pi, data,
+				  f ? CMM_LOAD_SHARED(f->queued_packets) : 1,
+				  &sid, &backend);
+		if (l7v == L7_WAIT) {
+			if (!f)
+				flow_admit(w, ft, &pi.tuple, 0, route, sa,
+					   NULL, NULL, 0);
+			worker_decide(w, id, NF_ACCEPT, false, 0);
+			STAT_INC(w, accepted);
+			return;
+		}
+	}
 	if (keyed)
 		owner_query_init(w, &oq, &pi.tuple, iif, attr);
 	where.owner = owner_query_view;
@@ -641,10 +670,12 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		STAT_INC(w, dropped);
 		return;
 	}
-	/* only the bits of marks.mask are ours; the rest pass unchanged */
+	/* only the bits of marks.mask are ours; the rest pass unchanged;
+	 * a stream ID's backend decides instead of the rule's mark */
 	newmark = (mark & ~cfg->marks.mask) | cfg->marks.decided |
-		  (rule && (rule->has & RULE_HAS_MARK) ? rule->mark : 0);
-	if (keyed && !f) {
+		  (l7v == L7_SID ? backend->mark :
+		   rule && (rule->has & RULE_HAS_MARK) ? rule->mark : 0);
+	if (enter) {
 		route_flow(w->rt, cfg, &pi.tuple, where.iif ? iif : 0, newmark,
 			   ifname_of, w, route);
 		if (rule && rule->route)
@@ -653,16 +684,17 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 				route_cache_get(w->q->fcd->routes, route[1]));
 		flow_sas(w, &pi.tuple, where.iif ? iif : 0, route, sa);
 	}
-	if (keyed && !f && !flow_admit(w, ft, &pi.tuple, newmark, route, sa,
-				       owner_query_result(&oq),
-				       rule && rule->route == ROUTE_POLICY_FOLLOW ?
-				       FLOW_FOLLOW : 0)) {
+	if (enter && !flow_admit(w, ft, &pi.tuple, newmark, route, sa,
+				 owner_query_result(&oq),
+				 l7v == L7_SID ? &sid : NULL, FLOW_DECIDED |
+				 (rule && rule->route == ROUTE_POLICY_FOLLOW ?
+				  FLOW_FOLLOW : 0))) {
 		worker_decide(w, id, NF_DROP, false, 0);
 		STAT_INC(w, dropped);
 		STAT_INC(w, table_full);
 		return;
 	}
-	if (keyed && !f)
+	if (enter)
 		owner_worker_defer(w->ow, &oq);
 	worker_decide(w, id, NF_ACCEPT, true, newmark);
 	STAT_INC(w, accepted);
@@ -764,8 +796,10 @@ static void worker_read(struct loop_source *src, uint32_t events,
 	}
 	urcu_memb_read_unlock();
 	worker_flush(w);
-	/* the verdicts are out: now the owners nothing waited for */
+	/* the verdicts are out: now the owners nothing waited for, and the
+	 * new stream IDs into the kernel's maps */
 	owner_worker_run(w->ow);
+	l7_worker_run(w->l7);
 }
 
 static void worker_stop(struct loop_source *src, uint32_t events,
@@ -810,6 +844,9 @@ static int worker_start(struct worker *w, const struct config *cfg)
 		return -ENOMEM;
 	w->ow = owner_worker_new(w->q->fcd->owners);
 	if (!w->ow)
+		return -errno;
+	w->l7 = l7_worker_new(w->q->fcd->l7);
+	if (!w->l7)
 		return -errno;
 	w->slot_size = cfg->queues.copy_bytes + QUEUE_MSG_OVERHEAD;
 	w->slots = malloc(w->slot_size * QUEUE_BATCH);
@@ -856,6 +893,7 @@ static void worker_close(struct worker *w)
 	loop_close(&w->loop);
 	route_worker_free(w->rt);
 	owner_worker_free(w->ow);
+	l7_worker_free(w->l7);
 	free(w->slots);
 }
 

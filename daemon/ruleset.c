@@ -49,6 +49,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
@@ -85,12 +86,15 @@
 /* Hook priorities, as iptables names them. */
 #define PRIO_RAW		(-300)
 #define PRIO_MANGLE		(-150)
+#define PRIO_NAT_DST		(-100)
 
 /* nft's datatype numbers and byte orders, kept in set metadata so that
  * `nft list` prints names, addresses and ports instead of hex. */
+#define NFT_TYPE_INTEGER	4
 #define NFT_TYPE_IPADDR		7
 #define NFT_TYPE_IP6ADDR	8
 #define NFT_TYPE_INET_SERVICE	13
+#define NFT_TYPE_MARK		19
 #define NFT_TYPE_IFNAME		41
 #define NFT_BYTEORDER_HOST	1
 #define NFT_BYTEORDER_BIG	2
@@ -150,6 +154,7 @@ struct chain_spec {
 	uint32_t hook;
 	int prio;
 	bool output;
+	const char *type;		/* NULL: "filter" */
 };
 
 enum {
@@ -159,6 +164,7 @@ enum {
 	CH_DECIDE_OUT,
 	CH_SAVE_PRE,
 	CH_SAVE_OUT,
+	CH_NAT_PRE,
 	CH_MAX,
 };
 
@@ -176,6 +182,8 @@ static const struct chain_spec chains[CH_MAX] = {
 	[CH_DECIDE_OUT]	= { "decide_output",	 OUT, PRIO_MANGLE,     true },
 	[CH_SAVE_PRE]	= { "save_prerouting",	 PRE, PRIO_MANGLE + 1, false },
 	[CH_SAVE_OUT]	= { "save_output",	 OUT, PRIO_MANGLE + 1, true },
+	[CH_NAT_PRE]	= { "nat_prerouting",	 PRE, PRIO_NAT_DST,    false,
+			    "nat" },
 };
 #undef PRE
 #undef OUT
@@ -359,7 +367,8 @@ static void put_chain(struct batch *b, const struct chain_spec *cs)
 	if (!c ||
 	    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, RULESET_TABLE) < 0 ||
 	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, cs->name) < 0 ||
-	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter") < 0) {
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE,
+				cs->type ? cs->type : "filter") < 0) {
 		b->err = -ENOMEM;
 		goto out;
 	}
@@ -1045,6 +1054,246 @@ static void zone_rules(struct batch *b, const struct chain_spec *cs,
 			zone_rule(b, cs, z, zk, aends[a], pends[p], ++*pos);
 }
 
+/* The map of a zone's stream IDs, filled by the daemon (daemon/sidmap.c):
+ * sid -> the mark of its backend, each element for idle_timeout. */
+static void put_sid_map(struct batch *b, const struct zone_conf *z,
+			uint32_t set_id)
+{
+	const struct l7_conf *l = &z->l7;
+	struct nftnl_udata_buf *ud = NULL;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	struct msg *m;
+	char name[32];
+
+	if (b->err)
+		return;
+	snprintf(name, sizeof(name), "sids_z%u", z->id);
+	s = nftnl_set_alloc();
+	ud = nftnl_udata_buf_alloc(16);
+	if (!s || !ud ||
+	    nftnl_set_set_str(s, NFTNL_SET_TABLE, RULESET_TABLE) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, name) < 0 ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+				 NFT_BYTEORDER_BIG) ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER,
+				 NFT_BYTEORDER_HOST) ||
+	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			       nftnl_udata_buf_len(ud)) < 0) {
+		b->err = -ENOMEM;
+		goto out;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, b->family);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_INTEGER);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, l->length);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_TYPE_MARK);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sizeof(uint32_t));
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT,
+			  (uint64_t)l->idle_timeout * 1000);
+	nlh = batch_put(b, NFT_MSG_NEWSET, NLM_F_CREATE, OBJ_SET, NULL, 0, &m);
+	if (!nlh)
+		goto out;
+	snprintf(m->what, sizeof(m->what), "%s (stream IDs of zone %u)", name,
+		 z->id);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_next(b);
+out:
+	if (ud)
+		nftnl_udata_buf_free(ud);
+	if (s)
+		nftnl_set_free(s);
+}
+
+/*
+ * ct zone Z meta l4proto P th dport PORTS
+ *	meta mark set @ih,OFFSET,LENGTH map @sids_zZ
+ * A sid the map does not hold leaves the mark as it was (the lookup
+ * ends the rule), and the packet goes on to the queue.
+ */
+static void sid_rule(struct batch *b, const struct chain_spec *cs,
+		     const struct zone_conf *z, unsigned int pos)
+{
+	const struct l7_conf *l = &z->l7;
+	uint32_t set_id = ++b->set_id;
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	struct keys ports;
+	char name[32], what[96];
+	uint16_t zone = z->id;
+
+	if (keys_ports(&ports, &l->ports) < 0) {
+		b->err = -ENOMEM;
+		return;
+	}
+	put_sid_map(b, z, set_id);
+	put_set_if_list(b, &ports, z->id, "l7port");
+	r = rule_start(b, cs->name);
+	if (r) {
+		put_ct_load(b, r, NFT_CT_ZONE);
+		put_cmp(b, r, NFT_CMP_EQ, &zone, sizeof(zone));
+		put_meta(b, r, NFT_META_L4PROTO);
+		put_cmp_u8(b, r, l->proto);
+		put_payload(b, r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		put_match(b, r, &ports);
+		put_payload(b, r, NFT_PAYLOAD_INNER_HEADER, l->offset,
+			    l->length);
+		snprintf(name, sizeof(name), "sids_z%u", z->id);
+		e = put_expr(b, r, "lookup");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+			if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET,
+					       name) < 0)
+				b->err = -ENOMEM;
+		}
+		put_keyed(b, r, "meta", NFTNL_EXPR_META_KEY, NFT_META_MARK,
+			  NFTNL_EXPR_META_SREG);
+		put_counter(b, r);
+		snprintf(what, sizeof(what), "zone %u: mark set @ih,%u,%u map "
+			 "@%s", z->id, l->offset * 8, l->length * 8, name);
+		rule_emit(b, r, cs->name, pos, "sid", what, false);
+	}
+	free(ports.v);
+}
+
+/*
+ * Known stream IDs: each l7 zone's map rule, then, for a packet one of
+ * them marked, accept; the save chain keeps its mark in conntrack and
+ * the nat chain sends it to its backend. No packet of such a sid is
+ * queued, on whatever 5-tuple it comes.
+ */
+static void sid_rules(struct batch *b, const struct chain_spec *cs,
+		      const struct config *cfg, unsigned int *pos)
+{
+	struct nftnl_rule *r;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < cfg->n_zones; i++)
+		if (cfg->zones[i].l7.proto) {
+			sid_rule(b, cs, &cfg->zones[i], (*pos)++);
+			any = true;
+		}
+	if (!any)
+		return;
+	r = rule_start(b, cs->name);
+	if (r) {
+		put_meta(b, r, NFT_META_MARK);
+		put_mask_test(b, r, cfg->marks.decided, NFT_CMP_NEQ);
+		put_counter(b, r);
+		put_accept(b, r);
+		rule_emit(b, r, cs->name, (*pos)++, "sid-fastpath",
+			  "known stream ID: accept", false);
+	}
+}
+
+/* Whether a backend of cfg needs the nat chain of family. */
+static bool backend_nat(const struct l7_backend *be, uint8_t family)
+{
+	if (be->family)
+		return (be->family == AF_INET) == (family == NFPROTO_IPV4);
+	return be->port != 0;
+}
+
+static bool nat_needed(const struct config *cfg, uint8_t family)
+{
+	size_t i, k;
+
+	for (i = 0; i < cfg->n_zones; i++)
+		for (k = 0; k < cfg->zones[i].l7.n_backends; k++)
+			if (backend_nat(&cfg->zones[i].l7.backends[k], family))
+				return true;
+	return false;
+}
+
+static void put_imm_reg(struct batch *b, struct nftnl_rule *r, uint32_t reg,
+			const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = put_expr(b, r, "immediate");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+/*
+ * meta mark & MASK == BACKEND dnat to ADDR[:PORT], or redirect to :PORT
+ * for a backend without an address. The nat chain sees a connection's
+ * first packet only, so what a flow was sent to stays put.
+ */
+static void nat_rules(struct batch *b, const struct chain_spec *cs,
+		      const struct config *cfg)
+{
+	unsigned int pos = 1;
+	size_t i, k;
+
+	for (i = 0; i < cfg->n_zones; i++) {
+		const struct zone_conf *z = &cfg->zones[i];
+
+		for (k = 0; k < z->l7.n_backends; k++) {
+			const struct l7_backend *be = &z->l7.backends[k];
+			uint16_t port = htons(be->port);
+			struct nftnl_rule *r;
+			struct nftnl_expr *e;
+			char what[96];
+
+			if (!backend_nat(be, b->family))
+				continue;
+			r = rule_start(b, cs->name);
+			if (!r)
+				return;
+			put_meta(b, r, NFT_META_MARK);
+			put_mask_cmp(b, r, cfg->marks.mask, NFT_CMP_EQ,
+				     be->mark | cfg->marks.decided);
+			put_counter(b, r);
+			if (be->family) {
+				put_imm_reg(b, r, NFT_REG_1, &be->addr,
+					    be->family == AF_INET ? 4 : 16);
+				if (be->port)
+					put_imm_reg(b, r, NFT_REG_2, &port,
+						    sizeof(port));
+				e = put_expr(b, r, "nat");
+				if (e) {
+					nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE,
+							   NFT_NAT_DNAT);
+					nftnl_expr_set_u32(e,
+						NFTNL_EXPR_NAT_FAMILY, b->family);
+					nftnl_expr_set_u32(e,
+						NFTNL_EXPR_NAT_REG_ADDR_MIN,
+						NFT_REG_1);
+					if (be->port) {
+						nftnl_expr_set_u32(e,
+						NFTNL_EXPR_NAT_REG_PROTO_MIN,
+						NFT_REG_2);
+						nftnl_expr_set_u32(e,
+						NFTNL_EXPR_NAT_FLAGS,
+						NF_NAT_RANGE_PROTO_SPECIFIED);
+					}
+				}
+			} else {
+				put_imm_reg(b, r, NFT_REG_1, &port,
+					    sizeof(port));
+				e = put_expr(b, r, "redir");
+				if (e) {
+					nftnl_expr_set_u32(e,
+						NFTNL_EXPR_REDIR_REG_PROTO_MIN,
+						NFT_REG_1);
+					nftnl_expr_set_u32(e,
+						NFTNL_EXPR_REDIR_FLAGS,
+						NF_NAT_RANGE_PROTO_SPECIFIED);
+				}
+			}
+			snprintf(what, sizeof(what), "zone %u backend %s",
+				 z->id, be->name);
+			rule_emit(b, r, cs->name, pos++, "backend", what, false);
+		}
+	}
+}
+
 static void decide_rules(struct batch *b, const struct chain_spec *cs,
 			 const struct config *cfg, enum queue_backend qb)
 {
@@ -1084,6 +1333,8 @@ static void decide_rules(struct batch *b, const struct chain_spec *cs,
 		rule_emit(b, r, cs->name, pos++, "fastpath",
 			  "fast path: xt CONNMARK restore", false);
 	}
+	if (!cs->output)
+		sid_rules(b, cs, cfg, &pos);
 	/* undecided: to the daemon; with nobody listening, on (bypass) */
 	r = rule_start(b, cs->name);
 	if (r) {
@@ -1164,7 +1415,8 @@ static int build_family(struct batch *b, const struct config *cfg,
 
 	put_table(b, NFT_MSG_NEWTABLE);
 	for (c = 0; c < CH_MAX; c++)
-		put_chain(b, &chains[c]);
+		if (c != CH_NAT_PRE || nat_needed(cfg, b->family))
+			put_chain(b, &chains[c]);
 	for (i = 0; i < cfg->n_zones && !b->err; i++) {
 		struct zone_keys zk;
 
@@ -1182,6 +1434,8 @@ static int build_family(struct batch *b, const struct config *cfg,
 	label_rules(b, &chains[CH_SAVE_OUT], cfg, &pos_lbl_out);
 	save_rule(b, &chains[CH_SAVE_PRE], cfg, pos_lbl_pre + 1);
 	save_rule(b, &chains[CH_SAVE_OUT], cfg, pos_lbl_out + 1);
+	if (nat_needed(cfg, b->family))
+		nat_rules(b, &chains[CH_NAT_PRE], cfg);
 	return b->err;
 }
 

@@ -7,6 +7,7 @@
 
 #include "flowfmt.h"
 #include "proto.h"
+#include "streamid.h"
 
 /* TCP_CONNTRACK_* in the order of the kernel's enum */
 static const char *const tcp_states[] = {
@@ -147,6 +148,16 @@ static void kv_str_or_null(struct json *j, const char *key, const char *s)
 		json_null(j);
 }
 
+/* f's stream ID in hex, "" when it has none */
+static void sid_hex(const struct flow *f, char hex[2 * SID_MAX_LEN + 1])
+{
+	const struct flow_ext *x = __atomic_load_n(&f->ext, __ATOMIC_ACQUIRE);
+
+	hex[0] = '\0';
+	if (x && x->sid.len)
+		streamid_hex(&x->sid, hex);
+}
+
 static void owner_json(struct json *j, const struct flow *f,
 		       const struct flow_extra *x)
 {
@@ -176,6 +187,7 @@ static void owner_json(struct json *j, const struct flow *f,
 void flow_json(struct json *j, const struct flow *f,
 	       const struct flow_extra *x)
 {
+	char hex[2 * SID_MAX_LEN + 1];
 	const char *name = proto_name(f->orig.proto);
 	struct tuple reply;
 
@@ -208,11 +220,9 @@ void flow_json(struct json *j, const struct flow *f,
 	}
 	ipsec_json(j, f);
 	owner_json(j, f, x);
-	/* filled by the stream-ID cache */
-	json_key(j, "sid");
-	json_null(j);
-	json_key(j, "backend");
-	json_null(j);
+	sid_hex(f, hex);
+	kv_str_or_null(j, "sid", hex[0] ? hex : NULL);
+	kv_str_or_null(j, "backend", x->backend);
 	json_kv_uint(j, "queued_packets", f->queued_packets);
 	json_obj_end(j);
 }
@@ -270,6 +280,7 @@ static void owner_text(struct buf *out, const struct flow *f,
 void flow_text(struct buf *out, const struct flow *f,
 	       const struct flow_extra *x)
 {
+	char hex[2 * SID_MAX_LEN + 1];
 	const char *name = proto_name(f->orig.proto);
 	struct tuple reply;
 
@@ -288,5 +299,9 @@ void flow_text(struct buf *out, const struct flow *f,
 	route_text(out, "route", x->route[0], x->oif[0]);
 	route_text(out, "reply route", x->route[1], x->oif[1]);
 	owner_text(out, f, x);
+	sid_hex(f, hex);
+	if (hex[0])
+		buf_printf(out, " sid %s backend %s", hex,
+			   x->backend ? x->backend : "-");
 	buf_putc(out, '\n');
 }

@@ -13,13 +13,15 @@
 #include "routeset.h"
 
 /* What the daemon knows of a flow beyond the table: its routes (NULL:
- * none cached) with their devices by name (NULL: unknown), and its
- * owner's user name and cgroup path (NULL: none, or unknown). */
+ * none cached) with their devices by name (NULL: unknown), its owner's
+ * user name and cgroup path, and its stream ID's backend (NULL: none,
+ * or unknown). */
 struct flow_extra {
 	const struct route_info *route[2];	/* original, reply */
 	const char *oif[2];
 	const char *user;
 	const char *cgroup;
+	const char *backend;
 };
 
 /* f's owner, NULL when it has none. The caller holds the table's lock

@@ -971,10 +971,11 @@ struct flow *ft_set_reply_locked(struct flowtable *ft, struct flow *f,
 		return NULL;
 	n->route[0] = route[0];
 	n->route[1] = route[1];
-	if ((x.sa[0].proto || x.sa[1].proto || x.owner.flags) &&
+	if ((x.sa[0].proto || x.sa[1].proto || x.owner.flags || x.sid.len) &&
 	    ft_ext_locked(ft, n)) {
 		memcpy(n->ext->sa, x.sa, sizeof(x.sa));
 		n->ext->owner = x.owner;
+		n->ext->sid = x.sid;
 	}
 	/* ft_add_locked() removed f, which held the orig key */
 	n->ct_id = f->ct_id;

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "sid.h"
 #include "tuple.h"
 
 enum ft_dir {
@@ -126,6 +127,7 @@ struct flow_ext {
 	struct tuple reply;		/* when FLOW_NAT */
 	struct flow_sa sa[2];		/* original, reply */
 	struct flow_owner owner;
+	struct stream_id sid;		/* len 0: none */
 };
 
 struct ft_params {

@@ -26,7 +26,7 @@ static bool addr_in(const struct prefix_list *l, uint8_t family,
 	return false;
 }
 
-static bool port_in(const struct port_list *l, uint16_t port)
+bool port_in(const struct port_list *l, uint16_t port)
 {
 	size_t i;
 
@@ -146,6 +146,17 @@ static bool rule_matches(const struct rule_conf *r, const struct tuple *t,
 	if (m->owner.need && !owner_matches(&m->owner, w))
 		return false;
 	return true;
+}
+
+const struct zone_conf *zone_find(const struct zone_conf *zones, size_t n,
+				  uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (zones[i].id == id)
+			return &zones[i];
+	return NULL;
 }
 
 const struct rule_conf *policy_eval(const struct rule_conf *rules, size_t n,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "sid.h"
 #include "tuple.h"
 
 #define ZONE_NAME_MAX 32
@@ -56,6 +57,38 @@ struct zone_match {
 	struct port_list port;
 };
 
+#define L7_NAME_MAX	32
+#define L7_BACKENDS_MAX	64
+
+/* Where a zone's stream IDs send their flows. */
+struct l7_backend {
+	char name[L7_NAME_MAX];
+	uint32_t mark;			/* inside marks.mask, decided bit clear */
+	uint32_t weight;		/* Maglev share, 0: none */
+	uint8_t family;			/* of addr; 0: no DNAT */
+	union fc_addr addr;
+	uint16_t port;			/* 0: keep the packet's */
+	int line;
+};
+
+struct maglev;
+
+/*
+ * A zone's stream IDs: length bytes at offset in the L4 payload of its
+ * client's packets (proto, to one of ports), as nft's @ih reads them.
+ */
+struct l7_conf {
+	uint8_t proto;			/* 0: the zone has no stream IDs */
+	struct port_list ports;
+	uint16_t offset;
+	uint8_t length;
+	uint32_t idle_timeout;		/* s a sid is kept without packets */
+	size_t n_backends;
+	struct l7_backend *backends;
+	struct maglev *maglev;		/* the backends' lookup table */
+	int line;
+};
+
 struct zone_conf {
 	uint16_t id;			/* conntrack zone, 1..65535 */
 	char name[ZONE_NAME_MAX];
@@ -63,6 +96,7 @@ struct zone_conf {
 	uint32_t max_flows;		/* 0: only the global cap */
 	enum on_full on_full;
 	uint32_t decide_after;		/* packets a flow may stay undecided */
+	struct l7_conf l7;
 	int line;
 };
 
@@ -159,6 +193,13 @@ struct pkt_where {
 	const struct owner_view *(*owner)(void *ctx, unsigned int need);
 	void *owner_ctx;
 };
+
+/* Whether port lies in one of l's ranges. */
+bool port_in(const struct port_list *l, uint16_t port);
+
+/* The zone with conntrack zone id, NULL when none. */
+const struct zone_conf *zone_find(const struct zone_conf *zones, size_t n,
+				  uint16_t id);
 
 /*
  * The first zone whose match the packet meets, as the kernel's zone rules
