@@ -3,7 +3,8 @@
 #   NN-name.err   exit 1, and stderr is exactly this (FILE:LINE: lines);
 #   NN-name.dump  exit 0, and `-t -v` prints exactly this; the dump parsed
 #                 again must print itself (it is valid config syntax).
-# The shipped conf/flowcached.conf must pass as well.
+# The shipped conf/flowcached.conf and conf/examples/*.conf must pass
+# as well.
 set -u
 : "${FC_BUILDDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${FC_SRCDIR:=$FC_BUILDDIR}"
@@ -49,11 +50,14 @@ for conf in *.conf; do
 	fi
 done
 
-if "$fcd" -t -c "$FC_SRCDIR/conf/flowcached.conf" >/dev/null 2>"$tmp/err"; then
-	ok "conf/flowcached.conf"
-else
-	bad "conf/flowcached.conf" "$(cat "$tmp/err")"
-fi
+for conf in "$FC_SRCDIR"/conf/flowcached.conf "$FC_SRCDIR"/conf/examples/*.conf; do
+	name=${conf#"$FC_SRCDIR"/}
+	if "$fcd" -t -c "$conf" >/dev/null 2>"$tmp/err"; then
+		ok "$name"
+	else
+		bad "$name" "$(cat "$tmp/err")"
+	fi
+done
 
 echo "config: $pass passed, $fail failed"
 [ $fail -eq 0 ]
