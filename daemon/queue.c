@@ -651,10 +651,15 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		l7v = l7_classify(w->l7, cfg, zone, &pi, data,
 				  f ? CMM_LOAD_SHARED(f->queued_packets) : 1,
 				  &sid, &backend);
+		if (l7v == L7_WAIT && !f &&
+		    !flow_admit(w, ft, &pi.tuple, 0, route, sa, NULL, NULL,
+				0)) {
+			worker_decide(w, id, NF_DROP, false, 0);
+			STAT_INC(w, dropped);
+			STAT_INC(w, table_full);
+			return;
+		}
 		if (l7v == L7_WAIT) {
-			if (!f)
-				flow_admit(w, ft, &pi.tuple, 0, route, sa,
-					   NULL, NULL, 0);
 			worker_decide(w, id, NF_ACCEPT, false, 0);
 			STAT_INC(w, accepted);
 			return;
