@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "inomap.h"
+#include "unit.h"
 
 START_TEST(test_put_get)
 {
@@ -63,15 +64,9 @@ int main(void)
 {
 	Suite *s = suite_create("inomap");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_put_get);
 	tcase_add_test(tc, test_cap);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

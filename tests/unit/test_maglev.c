@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "maglev.h"
+#include "unit.h"
 
 #define KEYS	100000u
 
@@ -394,8 +395,6 @@ int main(void)
 {
 	Suite *s = suite_create("maglev");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_order_independent);
 	tcase_add_test(tc, test_builds_agree);
@@ -409,9 +408,5 @@ int main(void)
 	tcase_add_test(tc, test_many_backends);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "routeset.h"
+#include "unit.h"
 
 static struct route_info unicast(int oif, const char *gw)
 {
@@ -141,17 +142,11 @@ int main(void)
 {
 	Suite *s = suite_create("routeset");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_intern);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_threads);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

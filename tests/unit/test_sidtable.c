@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sidtable.h"
+#include "unit.h"
 
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
 
@@ -456,8 +457,6 @@ int main(void)
 {
 	Suite *s = suite_create("sidtable");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_add_get_del);
 	tcase_add_test(tc, test_key_is_zone_len_bytes);
@@ -468,9 +467,5 @@ int main(void)
 	tcase_add_test(tc, test_model);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sockdiag.h"
+#include "unit.h"
 
 static struct sockdiag_end end4(const char *a, uint16_t port)
 {
@@ -132,15 +133,9 @@ int main(void)
 {
 	Suite *s = suite_create("sockdiag");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_request);
 	tcase_add_test(tc, test_parse);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

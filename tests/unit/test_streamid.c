@@ -13,6 +13,7 @@
 
 #include "pkt.h"
 #include "streamid.h"
+#include "unit.h"
 
 static struct port_range ports_v[] = { { 5004, 5004 }, { 6000, 6010 } };
 
@@ -158,17 +159,11 @@ int main(void)
 {
 	Suite *s = suite_create("streamid");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_udp);
 	tcase_add_test(tc, test_short_copy_and_padding);
 	tcase_add_test(tc, test_sides);
 	tcase_add_test(tc, test_tcp_options);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
