@@ -3,7 +3,15 @@
  * udpflood: a bounded IPv4 UDP sender for the slow-path benchmark. Every
  * datagram comes from the next (source port, destination port) pair, so
  * each one is a new conntrack flow until the pairs run out and the cycle
- * starts again: --sports x --dports distinct flows.
+ * starts again: --sports x --dports distinct flows (x --srcs, with
+ * several source addresses).
+ *
+ * With --sid-offset the payload also carries a stream ID for the L7
+ * benchmark (bench/l7.sh): 4 bytes, big-endian, at that payload offset.
+ * Datagram k (counted from 0) carries --sid-first + k, a new one each
+ * time, or with --sids N the sid --sid-first + k mod N; since the flows
+ * are taken in order from the first, a run with as many flows as sids
+ * gives each flow the same sid every time round.
  *
  * Build (from the top of the tree; bench/build.sh does the same):
  *   gcc -O2 -Wall -Wextra bench/udpflood.c -o bench/udpflood
@@ -65,12 +73,19 @@ static void usage(FILE *f)
 "      --sports N        source ports FIRST..FIRST+N-1 (20000)\n"
 "      --dport FIRST     first destination port (5000)\n"
 "      --dports N        destination ports (50); flows = sports x dports\n"
+"      --srcs N          with --src: source addresses SRC..SRC+N-1 (1);\n"
+"                        flows = sports x dports x srcs\n"
 "  -l, --size BYTES      UDP payload bytes, 0..%d (18: 46-byte IP packets,\n"
 "                        64-byte Ethernet frames with FCS)\n"
 "  -b, --batch N         datagrams per sendmmsg(), 1..%d (64)\n"
 "  -s, --seconds S       stop after S seconds, 0 < S <= 600 (5)\n"
 "  -n, --count N         stop after N datagrams (no limit)\n"
 "  -r, --rate PPS        pace to PPS datagrams/s (0: as fast as possible)\n"
+"      --sid-offset OFF  write a 4-byte big-endian stream ID at payload\n"
+"                        offset OFF (none: the payload is all 0xa5)\n"
+"      --sid-first X     the first datagram's stream ID (1)\n"
+"      --sids N          datagram k carries FIRST + k mod N (0: FIRST + k,\n"
+"                        a new stream ID every datagram)\n"
 "Prints: sent, errors, seconds, pps, flows.\n", PAYLOAD_MAX, BATCH_MAX);
 }
 
@@ -128,7 +143,8 @@ static void check_netns(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_SPORT = 256, O_SPORTS, O_DPORT, O_DPORTS };
+	enum { O_SPORT = 256, O_SPORTS, O_DPORT, O_DPORTS, O_SRCS,
+	       O_SID_OFFSET, O_SID_FIRST, O_SIDS };
 	static const struct option lopts[] = {
 		{ "dst", required_argument, NULL, 'd' },
 		{ "src", required_argument, NULL, 'S' },
@@ -136,6 +152,10 @@ int main(int argc, char **argv)
 		{ "sports", required_argument, NULL, O_SPORTS },
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "dports", required_argument, NULL, O_DPORTS },
+		{ "srcs", required_argument, NULL, O_SRCS },
+		{ "sid-offset", required_argument, NULL, O_SID_OFFSET },
+		{ "sid-first", required_argument, NULL, O_SID_FIRST },
+		{ "sids", required_argument, NULL, O_SIDS },
 		{ "size", required_argument, NULL, 'l' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 's' },
@@ -147,7 +167,9 @@ int main(int argc, char **argv)
 	unsigned long long count = 0, rate = 0, sent = 0, errors = 0;
 	unsigned long long flows, flow = 0;
 	unsigned int sport = 20000, sports = 20000, dport = 5000, dports = 50;
-	unsigned int size = 18, batch = 64, i;
+	unsigned int size = 18, batch = 64, i, srcs = 1;
+	unsigned long long sid_first = 1, sids = 0;
+	int sid_offset = -1;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	struct in_addr src = { 0 };
 	struct mmsghdr *msgs;
@@ -180,6 +202,10 @@ int main(int argc, char **argv)
 		case O_SPORTS: sports = (unsigned int)parse_ull(optarg, "sports", 1, 65535); break;
 		case O_DPORT: dport = (unsigned int)parse_ull(optarg, "dport", 1, 65535); break;
 		case O_DPORTS: dports = (unsigned int)parse_ull(optarg, "dports", 1, 65535); break;
+		case O_SRCS: srcs = (unsigned int)parse_ull(optarg, "srcs", 1, 1u << 24); break;
+		case O_SID_OFFSET: sid_offset = (int)parse_ull(optarg, "sid-offset", 0, PAYLOAD_MAX - 4); break;
+		case O_SID_FIRST: sid_first = parse_ull(optarg, "sid-first", 0, 0xffffffffull); break;
+		case O_SIDS: sids = parse_ull(optarg, "sids", 0, 0xffffffffull); break;
 		case 'l': size = (unsigned int)parse_ull(optarg, "size", 0, PAYLOAD_MAX); break;
 		case 'b': batch = (unsigned int)parse_ull(optarg, "batch", 1, BATCH_MAX); break;
 		case 'n': count = parse_ull(optarg, "count", 1, ~0ull); break;
@@ -204,8 +230,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "udpflood: port range past 65535\n");
 		return 2;
 	}
+	if (srcs > 1 && !src.s_addr) {
+		fprintf(stderr, "udpflood: --srcs needs --src\n");
+		return 2;
+	}
+	if (srcs > 1 && (uint64_t)ntohl(src.s_addr) + srcs - 1 > 0xffffffffull) {
+		fprintf(stderr, "udpflood: source range past 255.255.255.255\n");
+		return 2;
+	}
+	if (sid_offset >= 0 && (unsigned int)sid_offset + 4 > size) {
+		fprintf(stderr, "udpflood: --sid-offset %d needs --size %d or more\n",
+			sid_offset, sid_offset + 4);
+		return 2;
+	}
 	check_netns();
-	flows = (unsigned long long)sports * dports;
+	flows = (unsigned long long)sports * dports * srcs;
 
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
 	if (fd < 0) {
@@ -278,7 +317,22 @@ int main(int argc, char **argv)
 			unsigned long long f = (flow + i) % flows;
 
 			uh->source = htons((uint16_t)(sport + f % sports));
-			uh->dest = htons((uint16_t)(dport + f / sports));
+			uh->dest = htons((uint16_t)(dport + f / sports % dports));
+			if (srcs > 1) {
+				struct iphdr *ip = (struct iphdr *)
+					(bufs + (size_t)i * dlen);
+
+				ip->saddr = htonl(ntohl(src.s_addr) +
+					(uint32_t)(f / sports / dports));
+			}
+			if (sid_offset >= 0) {
+				unsigned long long k = sent + i;
+				uint32_t sid = htonl((uint32_t)(sid_first +
+					(sids ? k % sids : k)));
+
+				memcpy((uint8_t *)(uh + 1) + sid_offset, &sid,
+				       sizeof(sid));
+			}
 		}
 		ret = sendmmsg(fd, msgs, n, 0);
 		if (ret < 0) {

@@ -43,7 +43,7 @@ fi
 bench_rc=0
 if [ "$(id -u)" -eq 0 ] && [ "${FC_SKIP_BENCH:-0}" != 1 ]; then
 	for b in "bench/build.sh" "bench/bench_pkt --smoke" \
-		 "bench/slowpath.sh --smoke" "bench/fastpath.sh --smoke" \
+		 "bench/slowpath.sh --smoke" "bench/fastpath.sh --smoke" "bench/l7.sh --smoke" \
 		 "bench/table.sh --smoke" "bench/ctsync.sh --smoke" \
 		 "bench/ctevents.sh --smoke" "bench/lpm.sh --smoke" "bench/route.sh --smoke" \
 		 "bench/owner.sh --smoke"; do
