@@ -8,7 +8,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu/system.h>
 
@@ -17,6 +16,7 @@
 #include "flowtable.h"
 #include "l7.h"
 #include "log.h"
+#include "loop.h"
 #include "maglev.h"
 #include "sidmap.h"
 #include "sidtable.h"
@@ -48,15 +48,7 @@ struct l7_worker {
 
 static uint64_t now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
-static void sid_random(void *buf, size_t len)
-{
-	fcd_random(buf, len);
+	return loop_now() / 1000000000u;
 }
 
 int l7_open(struct fcd *fcd, struct l7 **ret)
@@ -69,7 +61,7 @@ int l7_open(struct fcd *fcd, struct l7 **ret)
 	l->fcd = fcd;
 	l->gen = fcd->cfg->generation;
 	pthread_mutex_init(&l->lock, NULL);
-	l->sids = sidtable_new(SIDS_MAX, sid_random);
+	l->sids = sidtable_new(SIDS_MAX, fcd_random);
 	err = l->sids ? sidmap_open(&l->sm) : -ENOMEM;
 	if (err < 0) {
 		l7_close(l);
@@ -479,7 +471,7 @@ void l7_reload(struct l7 *l, const struct config *old,
 	struct remark_walk rw = { .cfg = cfg };
 	size_t i, deleted = 0;
 
-	w.moved = sidtable_new(0, sid_random);
+	w.moved = sidtable_new(0, fcd_random);
 	rw.removed = removed_backends(old, cfg, &rw.n_removed);
 	if (!w.moved) {
 		log_warn(ENOMEM, "l7: reload: stream IDs keep their backends");
