@@ -122,13 +122,6 @@ ct_setup
 need=$((K_MAX + K_MAX / 10 + 1000))
 ct_max_raise "$need" || die "cannot raise the host's nf_conntrack_max to $need"
 
-FAILED=0
-rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
-run_fail() {
-	log "ctevents.sh: $1: $2"
-	rec "$1" error "$2"
-	FAILED=1
-}
 pin() { [ "$PIN" = 1 ] && echo "taskset -c $1"; }
 
 
@@ -309,18 +302,14 @@ for buf in $BUFS; do
 	done
 done
 
-python3 - "$T" "$HZ" "${JSON_OUT:-}" "$RATES" "$BUFS" <<'PY'
+python3 -B - "$BENCH_DIR" "$T" "$HZ" "${JSON_OUT:-}" "$RATES" "$BUFS" <<'PY'
 import glob, json, os, sys
 
-T, hz, json_out, rates, bufs = sys.argv[1:]
-hz = int(hz)
+sys.path.insert(0, sys.argv[1])
+from report import load
 
-def load(path):
-    kv = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition("=")
-        kv[k] = v
-    return kv
+T, hz, json_out, rates, bufs = sys.argv[2:]
+hz = int(hz)
 
 def kvline(line):
     return dict(x.split("=", 1) for x in line.split() if "=" in x)

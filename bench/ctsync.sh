@@ -99,13 +99,6 @@ done
 
 ct_setup
 
-FAILED=0
-rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
-run_fail() {
-	log "ctsync.sh: $1: $2"
-	rec "$1" error "$2"
-	FAILED=1
-}
 has_tool() { case ",$TOOLS," in *",$1,"*) return 0 ;; esac; return 1; }
 
 
@@ -330,18 +323,15 @@ for n in $(seq 1 "$REPEAT"); do
 	done
 done
 
-python3 - "$T" "$ENTRIES" "$REPEAT" "$HZ" "$CHECK" "${JSON_OUT:-}" <<'PY'
+python3 -B - "$BENCH_DIR" "$T" "$ENTRIES" "$REPEAT" "$HZ" "$CHECK" \
+	"${JSON_OUT:-}" <<'PY'
 import glob, json, os, statistics, sys
 
-T, entries, repeat, hz, check, json_out = sys.argv[1:]
-entries, hz = int(entries), int(hz)
+sys.path.insert(0, sys.argv[1])
+from report import load
 
-def load(path):
-    kv = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition("=")
-        kv[k] = v
-    return kv
+T, entries, repeat, hz, check, json_out = sys.argv[2:]
+entries, hz = int(entries), int(hz)
 
 def num(v):
     try:

@@ -78,14 +78,6 @@ if [ "$RESPONDER" = flowcached ]; then
 	case $STAGES in *c*) daemon_prepare ;; esac
 fi
 
-FAILED=0
-rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
-run_fail() {
-	log "fastpath.sh: $1: $2"
-	rec "$1" error "$2"
-	FAILED=1
-}
-
 server_listening() {
 	[ -n "$(ip netns exec "$NS_S" ss -Hltn "sport = :$PORT" 2>/dev/null)" ]
 }
@@ -229,23 +221,17 @@ for n in $(seq 1 "$REPEAT"); do
 	done
 done
 
-python3 - "$T" "$SECONDS_RUN" "$REPEAT" "$CHECK" "${JSON_OUT:-}" "$HZ" <<'PY'
-import glob, json, os, statistics, sys
+python3 -B - "$BENCH_DIR" "$T" "$SECONDS_RUN" "$REPEAT" "$CHECK" "${JSON_OUT:-}" \
+	"$HZ" <<'PY'
+import json, statistics, sys
 
-T, secs, repeat, check, json_out, hz = sys.argv[1:]
+sys.path.insert(0, sys.argv[1])
+from report import load_runs, print_table_head
+
+T, secs, repeat, check, json_out, hz = sys.argv[2:]
 hz = int(hz)
 
-def load(path):
-    kv = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition("=")
-        kv[k] = v
-    return kv
-
-runs = {}
-for path in sorted(glob.glob(os.path.join(T, "*.kv"))):
-    run = os.path.basename(path)[:-3]
-    kv = load(path)
+def row(run, kv):
     r = {"run": run, "stage": kv.get("stage"), "label": kv.get("label"),
          "variant": kv.get("variant"), "error": kv.get("error"),
          "idle_pct_before": kv.get("idle_pct_before"),
@@ -275,8 +261,9 @@ for path in sorted(glob.glob(os.path.join(T, "*.kv"))):
         q = json.load(open(kv["stats_json"]))["queues"]
         r["daemon"] = {k: q[k] for k in ("packets", "decided", "enobufs",
                        "id_gaps", "verdict_errors") if k in q}
-    runs[run] = r
+    return r
 
+runs = load_runs(T, row)
 failed = any(r["error"] for r in runs.values())
 med = {}
 for s in "atbc":
@@ -303,17 +290,7 @@ hdr = "%-30s %7s %8s %10s %8s" % ("setup", "Gbit/s", "retrans",
 print()
 print("fast path: iperf3 TCP, one stream, client -> router -> server, %s s "
       "per run, %s run(s) per setup, no CPU pinning" % (secs, repeat))
-if secs == "1":
-    print("(1-second runs, as with --smoke: a check that every stage works, "
-          "not a measurement)")
-if int(repeat) > 1:
-    print("\nevery run:")
-    print(hdr)
-    for run, r in runs.items():
-        print(line("%s %s" % (run, r["label"]), r))
-    print("\nmedian per setup:")
-print(hdr)
-print("-" * len(hdr))
+print_table_head(secs, repeat, runs, hdr, line, per="setup")
 for s, m in med.items():
     print(line("%s) %s" % (s, m["label"]), m))
 for run, r in runs.items():

@@ -152,15 +152,6 @@ if ! "$T/flowcached" -t -c "$T/l7.conf" >"$T/conf-check.log" 2>&1; then
 	exit 77
 fi
 
-FAILED=0
-# rec RUN KEY VALUE: one result, collected in $T/RUN.kv
-rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
-run_fail() {
-	log "l7.sh: $1: $2"
-	rec "$1" error "$2"
-	FAILED=1
-}
-
 # cpu_idle N: CPU N's idle and iowait time, in clock ticks. Busy time is
 # the wall time minus this: the busy columns of /proc/stat are sampled at
 # each tick (tick-based accounting here), which a paced sender that
@@ -448,28 +439,15 @@ for n in $(seq 1 "$REPEAT"); do
 	done
 done
 
-python3 - "$T" "$SECONDS_RUN" "$REPEAT" "$HZ" "$PIN" "$RATE" "$TEACH" \
-	"${JSON_OUT:-}" <<'PY'
-import glob, json, os, statistics, sys
+python3 -B - "$BENCH_DIR" "$T" "$SECONDS_RUN" "$REPEAT" "$HZ" "$PIN" "$RATE" \
+	"$TEACH" "${JSON_OUT:-}" <<'PY'
+import glob, json, os, sys
 
-T, secs_req, repeat, hz, pin, rate, teach, json_out = sys.argv[1:]
+sys.path.insert(0, sys.argv[1])
+from report import delta, load_runs, num, print_table_head, stage_medians
+
+T, secs_req, repeat, hz, pin, rate, teach, json_out = sys.argv[2:]
 hz = int(hz)
-
-def load(path):
-    kv = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition("=")
-        kv[k] = v
-    return kv
-
-def num(kv, k):
-    try:
-        return float(kv.get(k, "") or 0)
-    except ValueError:
-        return 0.0
-
-def delta(kv, k):
-    return num(kv, k + "1") - num(kv, k + "0")
 
 KEYS = (("queues", ("packets", "decided", "enobufs", "id_gaps",
                     "verdict_errors")),
@@ -564,32 +542,14 @@ def row(run, kv):
                       "backend" % (r["at_backend"], r["router_in"]))
     return r
 
-runs = {}
-for path in sorted(glob.glob(os.path.join(T, "*.kv"))):
-    run = os.path.basename(path)[:-3]
-    runs[run] = row(run, load(path))
+runs = load_runs(T, row)
 failed = any(r["error"] for r in runs.values())
 
 COLS = ("sent", "sent_pps", "delivered_pps", "at_backend_pps", "at_vip_pps",
         "queued", "queued_pps", "failed_open_pps", "decisions_pps",
         "daemon_cpu_s", "us_per_decision", "busy_send_pct",
         "busy_daemon_pct")
-STAGES = "kpnfmu"
-med = {}
-for s in STAGES:
-    rs = [r for r in runs.values() if r["stage"] == s]
-    if not rs:
-        continue
-    ok = [r for r in rs if not r["error"]]
-    if not ok:
-        med[s] = dict(rs[0])
-        continue
-    m = dict(ok[0])
-    for k in COLS:
-        vals = [r[k] for r in ok if r.get(k) is not None]
-        m[k] = statistics.median(vals) if vals else None
-    m["runs"] = len(ok)
-    med[s] = m
+med = stage_medians(runs, "kpnfmu", COLS)
 
 def f0(v):
     return "-" if v is None else "%.0f" % v
@@ -616,19 +576,7 @@ print("l7 stream IDs: %s s per run, %s run(s) per stage, UDP 18-byte "
           "" if rate == "0" else "; offered %s pps" % rate,
           "sender on CPU 0, daemon on CPU 1" if pin == "1"
           else "no CPU pinning"))
-if secs_req == "1":
-    print("(1-second runs, as with --smoke: a check that every stage works, "
-          "not a measurement)")
-if int(repeat) > 1:
-    print()
-    print("every run:")
-    print(hdr)
-    for run, r in runs.items():
-        print(fmt("%s %s" % (run, r["label"]), r))
-    print()
-    print("median per stage:")
-print(hdr)
-print("-" * len(hdr))
+print_table_head(secs_req, repeat, runs, hdr, fmt)
 for s, m in med.items():
     print(fmt("%s %s" % (s, m["label"]), m))
 print("deliv/s: arrived at the server; steer/s: of them at a backend "

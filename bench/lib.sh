@@ -1,5 +1,6 @@
-# Shell library for the benchmarks (bench/slowpath.sh, bench/fastpath.sh);
-# sourced, never run.
+# Shell library for the benchmarks that build the client-router-server lab
+# (bench/slowpath.sh, fastpath.sh, l7.sh, ctsync.sh, ctevents.sh); sourced,
+# never run. Their reports share bench/report.py.
 #
 # Every stage of a benchmark gets fresh namespaces, so that one stage's
 # conntrack entries, queue bindings or leftover rules never touch the
@@ -50,6 +51,18 @@ check_run_args() {
 	[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] || { log "$BENCH_NAME: --repeat 1..20"; exit 2; }
 }
 die() { log "$BENCH_NAME: $*"; exit 1; }
+
+# rec RUN KEY VALUE: one result, collected in $T/RUN.kv (bench/report.py
+# reads them back)
+rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
+# run_fail RUN WHY: RUN failed; said, recorded as its error, and FAILED
+# set, which turns the driver's exit status into 1
+FAILED=0
+run_fail() {
+	log "${0##*/}: $1: $2"
+	rec "$1" error "$2"
+	FAILED=1
+}
 
 # now_us: monotonic enough for our bounds (bash 5's EPOCHREALTIME).
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }

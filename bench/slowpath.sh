@@ -109,15 +109,6 @@ fi
 bench_build
 case $STAGES in *[ce]*) daemon_prepare ;; esac
 
-FAILED=0
-# rec RUN KEY VALUE: one result, collected in $T/RUN.kv
-rec() { printf '%s=%s\n' "$2" "$3" >>"$T/$1.kv"; }
-run_fail() {
-	log "slowpath.sh: $1: $2"
-	rec "$1" error "$2"
-	FAILED=1
-}
-
 # qsum NS "Q..." FIELD: a column of queue_line summed over the queues
 # (1 portid, 2 total, 3 copy_mode, 4 copy_range, 5 dropped,
 # 6 user_dropped, 7 id_sequence)
@@ -352,28 +343,15 @@ for n in $(seq 1 "$REPEAT"); do
 	done
 done
 
-python3 - "$T" "$STAGES" "$HZ" "$SECONDS_RUN" "$CHECK" "${JSON_OUT:-}" \
-	"$PIN" "$RATE" "$SIZE" "$REPEAT" <<'PY'
-import glob, json, os, statistics, sys
+python3 -B - "$BENCH_DIR" "$T" "$STAGES" "$HZ" "$SECONDS_RUN" "$CHECK" \
+	"${JSON_OUT:-}" "$PIN" "$RATE" "$SIZE" "$REPEAT" <<'PY'
+import json, os, sys
 
-T, stages, hz, secs_req, check, json_out, pin, rate, size, repeat = sys.argv[1:]
+sys.path.insert(0, sys.argv[1])
+from report import delta, load_runs, num, print_table_head, stage_medians
+
+T, stages, hz, secs_req, check, json_out, pin, rate, size, repeat = sys.argv[2:]
 hz = int(hz)
-
-def load(path):
-    kv = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition("=")
-        kv[k] = v
-    return kv
-
-def num(kv, k):
-    try:
-        return float(kv.get(k, "") or 0)
-    except ValueError:
-        return 0.0
-
-def delta(kv, k):
-    return num(kv, k + "1") - num(kv, k + "0")
 
 def row(run, kv):
     r = {"run": run, "stage": kv.get("stage"), "label": kv.get("label"),
@@ -443,10 +421,7 @@ def row(run, kv):
         r["error"] = "the responder handled no packet"
     return r
 
-runs = {}
-for path in sorted(glob.glob(os.path.join(T, "*.kv"))):
-    run = os.path.basename(path)[:-3]
-    runs[run] = row(run, load(path))
+runs = load_runs(T, row)
 failed = any(r["error"] for r in runs.values())
 
 COLS = ("sent_pps", "delivered_pps", "handled_pps", "failed_open_pps",
@@ -468,21 +443,7 @@ hdr = ("%-24s %8s %8s %9s %9s %6s %6s %7s %7s %6s" % (
     "cpu_s", "us/pkt", "cpu1/pk", "p/recv"))
 
 # one row per stage: the median of each column over its runs
-med = {}
-for s in "abecd":
-    rs = [r for r in runs.values() if r["stage"] == s]
-    if not rs:
-        continue
-    ok = [r for r in rs if not r["error"] and not r["skipped"]]
-    if not ok:
-        med[s] = dict(rs[0])
-        continue
-    m = dict(ok[0])
-    for k in COLS:
-        vals = [r[k] for r in ok if r.get(k) is not None]
-        m[k] = statistics.median(vals) if vals else None
-    m["runs"] = len(ok)
-    med[s] = m
+med = stage_medians(runs, "abecd", COLS)
 
 print()
 print("slow path: %s s per run, %s run(s) per stage, UDP %s-byte payload "
@@ -491,19 +452,7 @@ print("slow path: %s s per run, %s run(s) per stage, UDP %s-byte payload "
           "" if rate == "0" else ", offered %s pps" % rate,
           "sender on CPU 0, responder on CPU 1" if pin == "1"
           else "no CPU pinning"))
-if secs_req == "1":
-    print("(1-second runs, as with --smoke: a check that every stage works, "
-          "not a measurement)")
-if int(repeat) > 1:
-    print()
-    print("every run:")
-    print(hdr)
-    for run, r in runs.items():
-        print(fmt("%s %s" % (run, r["label"]), r))
-    print()
-    print("median per stage:")
-print(hdr)
-print("-" * len(hdr))
+print_table_head(secs_req, repeat, runs, hdr, fmt)
 for s, m in med.items():
     print(fmt(m["label"], m))
 print("handled/s: packets the responder decided; failopn/s: reached the "
