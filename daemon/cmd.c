@@ -21,10 +21,12 @@
 #include "control.h"
 #include "ctsync.h"
 #include "fcd.h"
+#include "flowfilter.h"
 #include "flowfmt.h"
 #include "fib.h"
 #include "flowtable.h"
 #include "json.h"
+#include "log.h"
 #include "l7.h"
 #include "owner.h"
 #include "proto.h"
@@ -34,6 +36,7 @@
 #include "routeset.h"
 #include "rtsync.h"
 #include "ruleset.h"
+#include "topn.h"
 
 struct cmd {
 	const char *name;
@@ -377,15 +380,26 @@ static int parse_user(const char *s, uint32_t *uid)
 	return 0;
 }
 
+/* --- flows ---------------------------------------------------------- */
+
+enum flows_form { FLOWS_TABLE, FLOWS_LONG, FLOWS_JSON };
+enum flows_sort { FLOWS_UNSORTED, FLOWS_BY_AGE, FLOWS_BY_QUEUED };
+
 struct flows_walk {
 	struct fcd *fcd;
-	struct json j;
+	struct flow_filter ff;
+	enum flows_form form;
+	enum flows_sort sort;
+	uint64_t limit;		/* 0: all */
+	unsigned int width;	/* the table's, 0: any */
+	uint16_t now;		/* the table's clock, for ages */
+	struct buf row;		/* the flow being rendered */
+	struct topn top;	/* the flows kept, when sorted */
+	struct json j;		/* FLOWS_JSON: into out */
+	struct flow_rows rows;	/* FLOWS_TABLE */
 	struct buf *out;
-	bool json;
-	int zone;		/* -1: all */
-	bool by_user;
-	uint32_t uid;		/* when by_user */
-	uint64_t shown;
+	uint64_t matched, shown;
+	bool failed;		/* out of memory */
 	/* the last owner's names: flows of one user come in runs */
 	uint32_t name_uid;
 	bool have_name;
@@ -409,79 +423,246 @@ static const char *user_name(struct flows_walk *w, uint32_t uid)
 	return w->name[0] ? w->name : NULL;
 }
 
+static void flow_extra_of(struct flows_walk *w, struct flow *f,
+			  const struct l7_backend *be, struct flow_extra *x)
+{
+	const struct flow_owner *o = flow_owner_of(f);
+	int d;
+
+	x->user = o ? user_name(w, o->uid) : NULL;
+	/* the table has no cgroup column */
+	x->cgroup = o && w->form != FLOWS_TABLE &&
+		    owner_cgroup_path(w->fcd->owners, o, w->cgroup,
+				      sizeof(w->cgroup)) ? w->cgroup : NULL;
+	x->backend = be ? be->name : NULL;
+	for (d = 0; d < 2; d++) {
+		x->route[d] = route_cache_get(w->fcd->routes,
+					     CMM_LOAD_SHARED(f->route[d]));
+		x->oif[d] = x->route[d] && x->route[d]->oif ?
+			    rtsync_ifname(w->fcd->rtsync, x->route[d]->oif) :
+			    NULL;
+	}
+}
+
+/* A rendered flow into the answer. */
+static void flows_emit(struct flows_walk *w, const struct buf *row)
+{
+	switch (w->form) {
+	case FLOWS_JSON:
+		json_raw(&w->j, row->data, row->len);
+		break;
+	case FLOWS_LONG:
+		buf_append(w->out, row->data, row->len);
+		break;
+	case FLOWS_TABLE:
+		flow_rows_add(&w->rows, row->data, row->len);
+		break;
+	}
+	w->shown++;
+}
+
 static bool show_flow(struct flow *f, void *arg)
 {
 	struct flows_walk *w = arg;
-	const struct flow_owner *o = flow_owner_of(f);
 	const struct l7_backend *be;
 	struct flow_extra x;
-	int d;
+	struct json j;
+	uint64_t key = 0;
 
-	if (w->zone >= 0 && f->orig.zone != w->zone)
+	/* a backend's mark is its own (config.c): flows the kernel's sid
+	 * map decided, whose sid the daemon never saw, have it too */
+	be = l7_backend_of(w->fcd->cfg, f->orig.zone, f->mark);
+	if (!flow_filter_match(&w->ff, f, be ? be->name : NULL))
 		return true;
-	if (w->by_user && (!o || o->uid != w->uid))
+	w->matched++;
+	/* past the limit only counted; a flow that cannot make the top
+	 * costs no rendering */
+	if (w->sort == FLOWS_UNSORTED && w->limit && w->shown == w->limit)
 		return true;
-	x.user = o ? user_name(w, o->uid) : NULL;
-	x.cgroup = o && owner_cgroup_path(w->fcd->owners, o, w->cgroup,
-					  sizeof(w->cgroup)) ? w->cgroup : NULL;
-	be = f->ext && f->ext->sid.len ?
-	     l7_backend_of(w->fcd->cfg, f->orig.zone, f->mark) : NULL;
-	x.backend = be ? be->name : NULL;
-	for (d = 0; d < 2; d++) {
-		x.route[d] = route_cache_get(w->fcd->routes,
-					     CMM_LOAD_SHARED(f->route[d]));
-		x.oif[d] = x.route[d] && x.route[d]->oif ?
-			   rtsync_ifname(w->fcd->rtsync, x.route[d]->oif) : NULL;
+	if (w->sort != FLOWS_UNSORTED) {
+		key = w->sort == FLOWS_BY_QUEUED ? f->queued_packets :
+		      (uint16_t)(w->now - f->born);
+		if (!topn_wants(&w->top, key))
+			return true;
 	}
-	if (w->json)
-		flow_json(&w->j, f, &x);
-	else
-		flow_text(w->out, f, &x);
-	w->shown++;
+	flow_extra_of(w, f, be, &x);
+	buf_reset(&w->row);
+	switch (w->form) {
+	case FLOWS_JSON:
+		json_init(&j, &w->row);
+		flow_json(&j, f, &x);
+		break;
+	case FLOWS_LONG:
+		flow_text(&w->row, f, &x);
+		break;
+	case FLOWS_TABLE:
+		flow_cells(&w->row, f, &x);
+		break;
+	}
+	if (w->row.failed || (w->sort != FLOWS_UNSORTED &&
+			      topn_add(&w->top, key, &w->row) < 0)) {
+		w->failed = true;
+		return false;
+	}
+	if (w->sort == FLOWS_UNSORTED)
+		flows_emit(w, &w->row);
 	return true;
+}
+
+/* "--limit N": 1..2^32-1; "--width N": 0..65535 */
+static int parse_count(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *v < min || *v > max ?
+	       -1 : 0;
+}
+
+#define FLOWS_USAGE "flows [--zone N] [--proto P] [--src ADDR[/LEN]] " \
+	"[--dst ADDR[/LEN]] [--port N[-M]] [--user NAME] [--sid HEX] " \
+	"[--backend NAME] [--sort age|queued] [--limit N] [--long] [--width N]"
+
+/* The options of flows that take a value. */
+static const char *const flows_value_opts[] = {
+	"--zone", "--proto", "--src", "--dst", "--port", "--user", "--sid",
+	"--backend", "--sort", "--limit", "--width", NULL
+};
+
+static enum ctl_code flows_options(struct flows_walk *w, int argc,
+				   char *argv[], struct buf *msg)
+{
+	const char *const *o;
+	unsigned long v;
+	int k, zone;
+
+	for (k = 1; k < argc; k++) {
+		const char *opt = argv[k], *val;
+
+		if (!strcmp(opt, "-l") || !strcmp(opt, "--long")) {
+			if (w->form == FLOWS_JSON) {
+				buf_puts(msg, "flows: --long and --json are "
+					 "two forms, choose one");
+				return CTL_USAGE;
+			}
+			w->form = FLOWS_LONG;
+			continue;
+		}
+		for (o = flows_value_opts; *o && strcmp(*o, opt); o++)
+			;
+		if (!*o) {
+			buf_printf(msg, "flows: unexpected argument '%s' ("
+				   FLOWS_USAGE ")", opt);
+			return CTL_USAGE;
+		}
+		if (k + 1 == argc) {
+			buf_printf(msg, "flows: %s needs a value", opt);
+			return CTL_USAGE;
+		}
+		val = argv[++k];
+		if (!strcmp(opt, "--zone")) {
+			if (parse_zone(val, &zone) < 0) {
+				buf_printf(msg, "flows: --zone takes a zone "
+					   "number 0..65535, not '%s'", val);
+				return CTL_USAGE;
+			}
+			w->ff.zone = (uint16_t)zone;
+			w->ff.has |= FLOW_FILTER_ZONE;
+		} else if (!strcmp(opt, "--user")) {
+			if (parse_user(val, &w->ff.uid) < 0) {
+				buf_printf(msg, "flows: --user: no such user "
+					   "'%s'", val);
+				return CTL_USAGE;
+			}
+			w->ff.has |= FLOW_FILTER_UID;
+		} else if (!strcmp(opt, "--sort")) {
+			if (!strcmp(val, "age")) {
+				w->sort = FLOWS_BY_AGE;
+			} else if (!strcmp(val, "queued")) {
+				w->sort = FLOWS_BY_QUEUED;
+			} else {
+				buf_printf(msg, "flows: --sort takes age or "
+					   "queued, not '%s'", val);
+				return CTL_USAGE;
+			}
+		} else if (!strcmp(opt, "--limit")) {
+			if (parse_count(val, 1, UINT32_MAX, &v) < 0) {
+				buf_printf(msg, "flows: --limit takes a number "
+					   "of flows 1..%u, not '%s'",
+					   UINT32_MAX, val);
+				return CTL_USAGE;
+			}
+			w->limit = v;
+		} else if (!strcmp(opt, "--width")) {
+			if (parse_count(val, 0, 65535, &v) < 0) {
+				buf_printf(msg, "flows: --width takes a number "
+					   "of columns 0..65535 (0: any), not "
+					   "'%s'", val);
+				return CTL_USAGE;
+			}
+			w->width = (unsigned int)v;
+		} else {
+			buf_puts(msg, "flows: ");
+			if (flow_filter_parse(&w->ff, opt, val, msg) < 0)
+				return CTL_USAGE;
+			buf_reset(msg);
+		}
+	}
+	return CTL_OK;
 }
 
 static enum ctl_code cmd_flows(struct fcd *fcd, bool json, int argc,
 			       char *argv[], struct buf *out, struct buf *msg)
 {
 	struct flows_walk w = {
-		.fcd = fcd, .out = out, .json = json, .zone = -1
+		.fcd = fcd, .out = out,
+		.form = json ? FLOWS_JSON : FLOWS_TABLE,
+		.now = (uint16_t)(loop_now() / 1000000000ull),
+		.row = BUF_INIT, .rows = FLOW_ROWS_INIT,
 	};
-	int k;
+	enum ctl_code code;
+	bool oom;
+	size_t i;
 
-	for (k = 1; k < argc; k++) {
-		if (!strcmp(argv[k], "--zone") && k + 1 < argc) {
-			if (parse_zone(argv[++k], &w.zone) < 0) {
-				buf_printf(msg, "flows: --zone takes a zone "
-					   "number 0..65535, not '%s'", argv[k]);
-				return CTL_USAGE;
-			}
-		} else if (!strcmp(argv[k], "--user") && k + 1 < argc) {
-			if (parse_user(argv[++k], &w.uid) < 0) {
-				buf_printf(msg, "flows: --user: no such user "
-					   "'%s'", argv[k]);
-				return CTL_USAGE;
-			}
-			w.by_user = true;
-		} else {
-			buf_printf(msg, "flows: unexpected argument '%s' "
-				   "(flows [--zone N] [--user NAME])", argv[k]);
-			return CTL_USAGE;
-		}
-	}
-	if (json) {
+	code = flows_options(&w, argc, argv, msg);
+	if (code != CTL_OK)
+		return code;
+	topn_init(&w.top, w.limit);
+	if (w.form == FLOWS_JSON) {
 		json_init(&w.j, out);
 		json_obj_begin(&w.j);
 		json_key(&w.j, "flows");
 		json_arr_begin(&w.j);
 	}
 	ft_walk(fcd->ft, show_flow, &w);
-	if (json) {
+	topn_sort(&w.top);
+	for (i = 0; i < w.top.n; i++)
+		flows_emit(&w, &w.top.v[i].text);
+	if (w.form == FLOWS_JSON) {
 		json_arr_end(&w.j);
 		json_obj_end(&w.j);
 		buf_putc(out, '\n');
 	} else {
-		buf_printf(out, "%llu flows\n", (unsigned long long)w.shown);
+		if (w.form == FLOWS_TABLE)
+			flow_rows_render(&w.rows, w.width, out);
+		if (w.shown == w.matched)
+			buf_printf(out, "%llu flows\n",
+				   (unsigned long long)w.shown);
+		else
+			buf_printf(out, "%llu of %llu flows\n",
+				   (unsigned long long)w.shown,
+				   (unsigned long long)w.matched);
+	}
+	oom = w.failed || w.rows.cells.failed || out->failed;
+	topn_free(&w.top);
+	flow_rows_free(&w.rows);
+	buf_free(&w.row);
+	if (oom) {
+		buf_reset(out);
+		buf_puts(msg, "flows: out of memory");
+		return CTL_ERROR;
 	}
 	return CTL_OK;
 }
@@ -753,12 +934,67 @@ static enum ctl_code cmd_sids(struct fcd *fcd, bool json, int argc,
 	return CTL_OK;
 }
 
-/* Commands whose issues have not landed: they say so and fail. */
-static enum ctl_code cmd_pending(struct fcd *fcd, bool json, int argc,
-				 char *argv[], struct buf *out, struct buf *msg)
+static enum ctl_code cmd_flush(struct fcd *fcd, bool json, int argc,
+			       char *argv[], struct buf *out, struct buf *msg)
 {
-	buf_printf(msg, "%s: not yet implemented", argv[0]);
-	return CTL_ERROR;
+	struct ctsync_flush res;
+	bool delete_ct = false;
+	int k, zone = -1;
+	char what[16];
+	struct json j;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--zone") && k + 1 < argc) {
+			if (parse_zone(argv[++k], &zone) < 0) {
+				buf_printf(msg, "flush: --zone takes a zone "
+					   "number 0..65535, not '%s'", argv[k]);
+				return CTL_USAGE;
+			}
+		} else if (!strcmp(argv[k], "--conntrack")) {
+			delete_ct = true;
+		} else if (!strcmp(argv[k], "--zone")) {
+			buf_puts(msg, "flush: --zone needs a zone number");
+			return CTL_USAGE;
+		} else {
+			buf_printf(msg, "flush: unexpected argument '%s' "
+				   "(flush [--zone N] [--conntrack])", argv[k]);
+			return CTL_USAGE;
+		}
+	}
+	ctsync_flush(fcd->ctsync, zone, fcd->cfg->marks.mask, delete_ct, &res);
+	if (zone >= 0)
+		snprintf(what, sizeof(what), "zone %d", zone);
+	log_info("flush of %s: %llu flows decide again%s",
+		 zone >= 0 ? what : "every zone", (unsigned long long)res.flows,
+		 delete_ct ? ", their conntrack entries deleted" : "");
+	if (json) {
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "zone");
+		if (zone >= 0)
+			json_int(&j, zone);
+		else
+			json_null(&j);
+		json_kv_uint(&j, "flows", res.flows);
+		json_kv_uint(&j, "marks_cleared", res.cleared);
+		json_kv_uint(&j, "conntrack_deleted", res.deleted);
+		json_kv_uint(&j, "errors", res.errors);
+		json_obj_end(&j);
+		buf_putc(out, '\n');
+	} else {
+		buf_printf(out, "%llu flows flushed: %llu ct marks cleared, "
+			   "%llu conntrack entries deleted, %llu errors\n",
+			   (unsigned long long)res.flows,
+			   (unsigned long long)res.cleared,
+			   (unsigned long long)res.deleted,
+			   (unsigned long long)res.errors);
+	}
+	if (res.no_memory) {
+		buf_puts(msg, "flush: out of memory, some flows were not "
+			 "flushed");
+		return CTL_ERROR;
+	}
+	return CTL_OK;
 }
 
 static const struct cmd cmds[] = {
@@ -769,7 +1005,7 @@ static const struct cmd cmds[] = {
 	{ "zones", cmd_zones },
 	{ "routes", cmd_routes },
 	{ "sids", cmd_sids },
-	{ "flush", cmd_pending },
+	{ "flush", cmd_flush },
 };
 
 enum ctl_code cmd_run(struct fcd *fcd, int argc, char *argv[],

@@ -935,7 +935,7 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 		      struct rule_conf *rc)
 {
 	static const char *const keys[] = {
-		"match", "verdict", "mark", "label", "route", NULL
+		"match", "verdict", "mark", "label", "route", "log", NULL
 	};
 	static const char *const route_names[] = {
 		"none", "pin", "follow", NULL
@@ -962,6 +962,7 @@ static void read_rule(struct cfx *x, const config_setting_t *r,
 		rc->has |= RULE_HAS_LABEL;
 	if (get_enum(x, r, "route", route_names, &v) > 0)
 		rc->route = (enum route_policy)v;
+	get_bool(x, r, "log", &rc->log);
 
 	if (get_group(x, r, "match", &m) <= 0)
 		return;
@@ -1161,6 +1162,36 @@ static void check_pin_mask(struct cfx *x, const config_setting_t *root,
  * largest IP and L4 headers), and backend marks the daemon may set and
  * tell apart.
  */
+/*
+ * The nat chain sends every flow whose mark is a backend's to that
+ * backend, so the mark must be the backend's alone: not another zone's
+ * backend's, not a policy rule's.
+ */
+static void check_backend_mark(struct cfx *x, const config_setting_t *bs,
+			       const struct config *c,
+			       const struct zone_conf *z,
+			       const struct l7_backend *b)
+{
+	size_t i, k;
+
+	for (i = 0; &c->zones[i] != z; i++)
+		for (k = 0; k < c->zones[i].l7.n_backends; k++)
+			if (c->zones[i].l7.backends[k].mark == b->mark)
+				cerr(x, bs, "backend \"%s\": mark 0x%08x is "
+				     "already backend \"%s\"'s of zone %u",
+				     b->name, b->mark,
+				     c->zones[i].l7.backends[k].name,
+				     c->zones[i].id);
+	for (i = 0; i < c->n_rules; i++)
+		if ((c->rules[i].has & RULE_HAS_MARK) &&
+		    c->rules[i].verdict != VERDICT_DROP &&
+		    (c->rules[i].mark & c->marks.mask) == b->mark)
+			cerr(x, bs, "backend \"%s\": mark 0x%08x is also the "
+			     "mark of the policy rule of line %d, whose flows "
+			     "would be taken for this backend's", b->name,
+			     b->mark, c->rules[i].line);
+}
+
 static void check_l7(struct cfx *x, const config_setting_t *zs,
 		     const struct config *c, const struct zone_conf *z)
 {
@@ -1205,6 +1236,7 @@ static void check_l7(struct cfx *x, const config_setting_t *zs,
 				cerr(x, bs, "backend \"%s\": "
 					"mark 0x%08x is already backend \"%s\"'s",
 					b->name, b->mark, l->backends[j].name);
+		check_backend_mark(x, bs, c, z, b);
 	}
 }
 
@@ -1622,7 +1654,7 @@ static void dump_labels(struct buf *out, const uint8_t *labels)
 
 void config_dump(const struct config *c, struct buf *out)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char listen[ADDR_PORT_STRLEN];
 	size_t i;
 
 	buf_printf(out, "queues = { first = %u; count = %u; maxlen = %u; "
@@ -1686,6 +1718,8 @@ void config_dump(const struct config *c, struct buf *out)
 		if (r->route)
 			buf_printf(out, " route = \"%s\";",
 				   r->route == ROUTE_POLICY_PIN ? "pin" : "follow");
+		if (r->log)
+			buf_puts(out, " log = true;");
 		buf_puts(out, " }");
 	}
 	buf_puts(out, c->n_rules ? "\n);\n" : " );\n");
@@ -1703,11 +1737,7 @@ void config_dump(const struct config *c, struct buf *out)
 		buf_printf(out, " group = \"%s\";", c->control.group);
 	buf_puts(out, " };\n");
 	if (c->metrics.enabled) {
-		inet_ntop(c->metrics.listen.family, &c->metrics.listen.addr,
-			  addr, sizeof(addr));
-		buf_printf(out, c->metrics.listen.family == AF_INET6 ?
-			   "metrics = { listen = \"[%s]:%u\"; };\n" :
-			   "metrics = { listen = \"%s:%u\"; };\n",
-			   addr, c->metrics.listen.port);
+		addr_port_format(&c->metrics.listen, listen, sizeof(listen));
+		buf_printf(out, "metrics = { listen = \"%s\"; };\n", listen);
 	}
 }

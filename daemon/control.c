@@ -162,16 +162,10 @@ static void control_accept(struct loop_source *src, uint32_t events,
 
 	for (;;) {
 		struct client *c;
-		int fd = accept4(src->fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = loop_accept(src->fd, "control socket");
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN)
-				log_warn(errno, "control socket: accept");
+		if (fd < 0)
 			return;
-		}
 		if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
 			static const char busy[] = "1 busy: too many clients\n";
 
@@ -210,13 +204,14 @@ void control_stats(const struct control *ctl, unsigned int *clients,
 
 void control_tick(struct control *ctl, uint64_t now)
 {
-	struct client *c = ctl->clients, *next;
+	struct client *c;
 
-	for (; c; c = next) {
-		next = c->next;
+	/* Not freed here: an event of the client may be pending in this
+	 * wake-up (loop.h). Shut down, its own handler reads the end (or
+	 * fails to write) and frees it. */
+	for (c = ctl->clients; c; c = c->next)
 		if (now - c->since > CONTROL_IDLE_NS)
-			client_free(c);
-	}
+			shutdown(c->src.fd, SHUT_RDWR);
 }
 
 /* Whether a daemon answers on path: then it is not ours to remove. */

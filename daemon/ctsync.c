@@ -515,12 +515,75 @@ static void delete_victims(struct ctsync *cs)
 	size_t i, n, sent = 0;
 
 	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0) {
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			log_flow(LOG_NOTICE, &v[i].orig, "evicted for a new "
+				 "flow (its zone was full): conntrack entry "
+				 "deleted");
 			delete_entry(cs, &v[i].orig, v[i].ct_id);
+		}
 		sent += n;
 	}
 	if (sent)
 		read_delete_answers(cs);
+}
+
+struct flush_walk {
+	int zone;
+	uint32_t mask;
+	struct ft_victim *v;		/* entries to change in the kernel */
+	size_t n, cap;
+	struct ctsync_flush *res;
+	struct flowtable *ft;
+};
+
+static bool flush_one(struct flow *f, void *arg)
+{
+	struct flush_walk *w = arg;
+
+	if (w->zone >= 0 && f->orig.zone != w->zone)
+		return true;
+	if (f->ct_id && !array_grow((void **)&w->v, &w->cap, w->n,
+				    sizeof(*w->v))) {
+		w->res->no_memory = true;
+		return false;
+	}
+	if (f->ct_id)
+		w->v[w->n++] = (struct ft_victim){ f->orig, f->ct_id };
+	CMM_STORE_SHARED(f->mark, f->mark & ~w->mask);
+	CMM_STORE_SHARED(f->route[0], 0);
+	CMM_STORE_SHARED(f->route[1], 0);
+	if (f->ext) {
+		memset(&f->ext->owner, 0, sizeof(f->ext->owner));
+		f->ext->sid.len = 0;
+	}
+	/* queued from now on: the next packet's answer is cached again */
+	ft_set_flags_locked(w->ft, f, (f->flags & ~(FLOW_DECIDED |
+			    FLOW_FOLLOW)) | FLOW_QUEUED);
+	w->res->flows++;
+	return true;
+}
+
+void ctsync_flush(struct ctsync *cs, int zone, uint32_t mask, bool delete_ct,
+		  struct ctsync_flush *res)
+{
+	struct flush_walk w = { .zone = zone, .mask = mask, .res = res,
+				.ft = cs->ft };
+	uint64_t errors = cs->st.delete_errors + cs->st.mark_errors;
+	uint64_t deleted = cs->st.deleted, marked = cs->st.marked;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	ft_walk(cs->ft, flush_one, &w);
+	for (i = 0; i < w.n; i++) {
+		if (delete_ct)
+			ctsync_delete(cs, &w.v[i].orig, w.v[i].ct_id);
+		else
+			ctsync_set_mark(cs, &w.v[i].orig, w.v[i].ct_id, 0, mask);
+	}
+	res->deleted = cs->st.deleted - deleted;
+	res->cleared = cs->st.marked - marked;
+	res->errors = cs->st.delete_errors + cs->st.mark_errors - errors;
+	free(w.v);
 }
 
 /* --- events ------------------------------------------------------------------ */

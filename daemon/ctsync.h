@@ -26,6 +26,7 @@
 #ifndef FC_CTSYNC_H
 #define FC_CTSYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "json.h"
@@ -81,6 +82,24 @@ int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
 /* Ask the kernel to delete the entry of t (ct_id) without waiting;
  * counted under deleted or delete_errors. Main thread. */
 void ctsync_delete(struct ctsync *cs, const struct tuple *t, uint32_t ct_id);
+
+struct ctsync_flush {
+	uint64_t flows;			/* cached answers dropped */
+	uint64_t cleared;		/* ct marks cleared in the kernel */
+	uint64_t deleted;		/* entries deleted (delete_ct) */
+	uint64_t errors;		/* of those, sends that failed */
+	bool no_memory;			/* some flows were not flushed */
+};
+
+/*
+ * Forget what was decided for the flows of zone (-1: every zone): their
+ * decided flag, routes, owner and stream ID in the table, and the bits
+ * mask of their ct marks in the kernel, so that their next packet is
+ * queued and decided again. With delete_ct the kernel's entries are
+ * deleted instead, and the flows start again as new ones. Main thread.
+ */
+void ctsync_flush(struct ctsync *cs, int zone, uint32_t mask, bool delete_ct,
+		  struct ctsync_flush *res);
 
 void ctsync_get_stats(const struct ctsync *cs, struct ctsync_stats *st);
 void ctsync_stats_json(const struct ctsync *cs, struct json *j);

@@ -18,6 +18,7 @@ struct control;
 struct ctsync;
 struct flowtable;
 struct l7;
+struct metrics;
 struct owner_cache;
 struct pins;
 struct queues;
@@ -45,6 +46,7 @@ struct fcd {
 	} reload;
 
 	struct control *control;
+	struct metrics *metrics;	/* listening only with metrics.listen */
 	struct flowtable *ft;		/* shared with the queue workers */
 	struct ctsync *ctsync;
 	struct rtsync *rtsync;		/* routes, rules and links */

@@ -20,6 +20,7 @@
 #include "maglev.h"
 #include "sidmap.h"
 #include "sidtable.h"
+#include "streamid.h"
 
 /* sids decided between two batches of verdicts: one per packet at most */
 #define PENDING_MAX	256
@@ -208,6 +209,13 @@ enum l7_verdict l7_classify(struct l7_worker *lw, const struct config *cfg,
 	}
 	*backend = &l7->backends[idx];
 	LSTAT_INC(l, decisions);
+	if (log_enabled(LOG_DEBUG)) {
+		char hex[2 * SID_MAX_LEN + 1];
+
+		streamid_hex(sid, hex);
+		log_flow(LOG_DEBUG, &pi->tuple, "stream ID %s: backend %s",
+			 hex, (*backend)->name);
+	}
 	if (lw->n < PENDING_MAX) {
 		key_of(&k, z->id, sid);
 		lw->pending[lw->n++] = elem_of(&k, (*backend)->mark |
@@ -307,20 +315,6 @@ struct reload_walk {
 	bool no_memory;
 };
 
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return true;
-	p = reallocarray(*v, *cap ? *cap * 2 : 256, size);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = *cap ? *cap * 2 : 256;
-	return true;
-}
-
 static bool reload_one(struct sid_entry *e, void *arg)
 {
 	struct reload_walk *w = arg;
@@ -331,7 +325,7 @@ static bool reload_one(struct sid_entry *e, void *arg)
 	size_t i;
 
 	if (!zn) {
-		if (grow((void **)&w->gone, &w->cap_gone, w->n_gone,
+		if (array_grow((void **)&w->gone, &w->cap_gone, w->n_gone,
 			 sizeof(*w->gone)))
 			w->gone[w->n_gone++] = e->key;
 		else
@@ -349,7 +343,7 @@ static bool reload_one(struct sid_entry *e, void *arg)
 		if (!sidtable_add(w->moved, &e->key, e->backend, 0))
 			w->no_memory = true;
 	}
-	if (!grow((void **)&w->elems, &w->cap, w->n, sizeof(*w->elems))) {
+	if (!array_grow((void **)&w->elems, &w->cap, w->n, sizeof(*w->elems))) {
 		w->no_memory = true;
 		return true;
 	}
@@ -421,7 +415,7 @@ static bool remark_one(struct flow *f, void *arg)
 		       z->l7.backends[e->backend].mark;
 		CMM_STORE_SHARED(f->mark, mark);
 	}
-	if (!grow((void **)&w->v, &w->cap, w->n, sizeof(*w->v))) {
+	if (!array_grow((void **)&w->v, &w->cap, w->n, sizeof(*w->v))) {
 		w->no_memory = true;
 		return true;
 	}
@@ -450,7 +444,7 @@ static struct removed *removed_backends(const struct config *old,
 					break;
 			if (zn && m < zn->l7.n_backends)
 				continue;
-			if (!grow((void **)&v, &cap, *n, sizeof(*v))) {
+			if (!array_grow((void **)&v, &cap, *n, sizeof(*v))) {
 				*n = 0;
 				free(v);
 				return NULL;
@@ -518,7 +512,7 @@ void l7_reload(struct l7 *l, const struct config *old,
 
 /* --- showing ------------------------------------------------------------------ */
 
-static void get_stats(struct l7 *l, struct l7_stats *st)
+void l7_get_stats(struct l7 *l, struct l7_stats *st)
 {
 	uint64_t *v = (uint64_t *)st;
 	size_t i;
@@ -527,11 +521,21 @@ static void get_stats(struct l7 *l, struct l7_stats *st)
 		v[i] = atomic_load_explicit(&l->st[i], memory_order_relaxed);
 }
 
+size_t l7_sid_count(struct l7 *l)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = sidtable_count(l->sids);
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
 void l7_json(struct l7 *l, struct json *j)
 {
 	struct l7_stats st;
 
-	get_stats(l, &st);
+	l7_get_stats(l, &st);
 	json_kv_uint(j, "decisions", st.decisions);
 	json_kv_uint(j, "new_sids", st.new_sids);
 	json_kv_uint(j, "known_sids", st.known_sids);
@@ -543,9 +547,7 @@ void l7_json(struct l7 *l, struct json *j)
 	json_kv_uint(j, "expired", st.expired);
 	json_kv_uint(j, "moved", st.moved);
 	json_kv_uint(j, "table_full", st.table_full);
-	pthread_mutex_lock(&l->lock);
-	json_kv_uint(j, "sids", sidtable_count(l->sids));
-	pthread_mutex_unlock(&l->lock);
+	json_kv_uint(j, "sids", l7_sid_count(l));
 }
 
 void l7_text(struct l7 *l, struct buf *out)
@@ -553,10 +555,8 @@ void l7_text(struct l7 *l, struct buf *out)
 	struct l7_stats st;
 	size_t n;
 
-	get_stats(l, &st);
-	pthread_mutex_lock(&l->lock);
-	n = sidtable_count(l->sids);
-	pthread_mutex_unlock(&l->lock);
+	l7_get_stats(l, &st);
+	n = l7_sid_count(l);
 	buf_printf(out, "l7: sids %zu, decisions %llu (new sids %llu, known "
 		   "%llu), waiting %llu, fallback %llu (short payload %llu)\n"
 		   "  maps: adds %llu, errors %llu; expired %llu, moved %llu, "

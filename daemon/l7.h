@@ -86,6 +86,9 @@ void l7_reload(struct l7 *l, const struct config *old,
 const struct l7_backend *l7_backend_of(const struct config *cfg,
 				       uint16_t zone, uint32_t mark);
 
+void l7_get_stats(struct l7 *l, struct l7_stats *st);
+/* Stream IDs known now. */
+size_t l7_sid_count(struct l7 *l);
 void l7_json(struct l7 *l, struct json *j);
 void l7_text(struct l7 *l, struct buf *out);
 /* `sids [--zone N]`: zone < 0 for all. */

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "loop.h"
 
 #define LOOP_MAX_EVENTS 32
@@ -116,4 +118,20 @@ void loop_timerfd_ack(int fd)
 
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return;
+}
+
+int loop_accept(int listen_fd, const char *what)
+{
+	for (;;) {
+		int fd = accept4(listen_fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			return fd;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN)
+			log_warn(errno, "%s: accept", what);
+		return -errno;
+	}
 }

@@ -51,6 +51,13 @@ int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 void loop_close(struct loop *l);
 
+/*
+ * One connection from a listening socket, non-blocking and close-on-exec:
+ * its fd, or -EAGAIN when none waits, or another -errno (logged, with
+ * what, when it is not a connection that went away meanwhile).
+ */
+int loop_accept(int listen_fd, const char *what);
+
 /* A periodic CLOCK_MONOTONIC timerfd; returns the fd or -errno. */
 int loop_timerfd(uint64_t interval_ns);
 /* Read a timerfd's expiry count so it stops being readable. */

@@ -29,6 +29,7 @@
 #include "flowtable.h"
 #include "l7.h"
 #include "log.h"
+#include "metrics.h"
 #include "owner.h"
 #include "notify.h"
 #include "queue.h"
@@ -175,10 +176,32 @@ void fcd_summary(const struct fcd *fcd, struct buf *out)
 		   (unsigned long long)fcd->reload.failed);
 }
 
+/*
+ * systemd's STATUS=, refreshed by the tick: what `systemctl status`
+ * shows at a glance. Rates are over the time since the last refresh.
+ */
 static void update_status(struct fcd *fcd)
 {
+	static uint64_t last_at, last_decided, last_dropped;
+	uint64_t now = loop_now(), secs;
+	struct queue_stats q = { 0 };
+	struct ft_stats t;
 	struct buf s = BUF_INIT;
 
+	if (fcd->queues)
+		queue_stats_sum(fcd->queues, &q);
+	ft_get_stats(fcd->ft, &t);
+	secs = last_at ? (now - last_at) / 1000000 : 0;
+	buf_printf(&s, "%llu flows, %llu decisions/s, %llu drops/s "
+		   "(%llu dropped); ", (unsigned long long)t.flows,
+		   secs ? (unsigned long long)((q.decided - last_decided) *
+					       1000 / secs) : 0ull,
+		   secs ? (unsigned long long)((q.dropped - last_dropped) *
+					       1000 / secs) : 0ull,
+		   (unsigned long long)q.dropped);
+	last_at = now;
+	last_decided = q.decided;
+	last_dropped = q.dropped;
 	fcd_summary(fcd, &s);
 	if (s.data)
 		notify_status(s.data);
@@ -397,6 +420,7 @@ int fcd_reload(struct fcd *fcd, struct buf *errors)
 		notify_ready(NULL);
 		return err;
 	}
+	metrics_follow(fcd->metrics, cfg);
 	old = fcd->cfg;
 	cfg->generation = ++fcd->generation;
 	table_caps(fcd, old, cfg);
@@ -452,6 +476,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 
 	loop_timerfd_ack(src->fd);
 	control_tick(fcd->control, now);
+	metrics_tick(fcd->metrics, now);
 	ctsync_tick(fcd->ctsync, now);
 	rtsync_tick(fcd->rtsync);
 	route_cache_tick(fcd->routes);
@@ -460,6 +485,7 @@ static void on_tick(struct loop_source *src, uint32_t events, uint64_t now)
 	route_follow(fcd->routes);
 	xfrmsync_tick(fcd->xfrmsync);
 	table_tick(fcd, now);
+	update_status(fcd);
 }
 
 static void on_watchdog(struct loop_source *src, uint32_t events,
@@ -542,6 +568,34 @@ static void detach(int ready_fd)
 	close(ready_fd);
 }
 
+/*
+ * Removes the managed tables unless they are to outlive the daemon, and
+ * says which. keep_on_exit bridges a restart: decided flows stay fast
+ * and the rest bypass the queue until we are back. After a final
+ * "systemctl stop" nobody comes back, so a stop job on our unit removes
+ * them; what systemd does not confirm as one (kill -TERM, no bus, a
+ * restart) keeps them. Returns whether they, and the pinned routes, stay.
+ */
+static bool keep_or_remove_tables(struct fcd *fcd)
+{
+	bool keep = fcd->cfg->ruleset.keep_on_exit;
+	char *job = NULL;
+
+	if (keep && notify_unit_job(&job) == 0 && job && !strcmp(job, "stop"))
+		keep = false;
+	if (fcd->ruleset && !keep) {
+		if (ruleset_remove(fcd->ruleset) == 0)
+			log_info("ruleset: %stables ip/ip6 %s removed",
+				 job ? "systemctl stop: " : "", RULESET_TABLE);
+	} else if (fcd->ruleset) {
+		log_info("ruleset: tables ip/ip6 %s kept %s", RULESET_TABLE,
+			 job && !strcmp(job, "restart") ? "for the restart" :
+			 "(keep_on_exit)");
+	}
+	free(job);
+	return keep;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fcd fcd = { .signals.fd = -1 };
@@ -549,6 +603,7 @@ int main(int argc, char *argv[])
 	struct options o;
 	uint64_t wd;
 	int err, ready_fd = -1;
+	bool keep;
 
 	parse_options(argc, argv, &o);
 	log_init(o.foreground ? log_target_detect() : LOG_TO_STDERR,
@@ -595,6 +650,9 @@ int main(int argc, char *argv[])
 	if (err < 0)
 		fatal(err, "cannot open the control socket %s",
 		      fcd.cfg->control.socket);
+	err = metrics_open(&fcd, &fcd.metrics);
+	if (err < 0)
+		fatal(err, "cannot serve metrics");
 	table_open(&fcd);
 	err = rtsync_open(&fcd, &fcd.rtsync);
 	if (err < 0)
@@ -654,14 +712,10 @@ int main(int argc, char *argv[])
 		log_warn(err, "event loop failed");
 
 	notify_stopping();
-	/* keep_on_exit: decided flows stay fast, the rest bypass the queue
-	 * until we are back */
-	if (fcd.ruleset && !fcd.cfg->ruleset.keep_on_exit &&
-	    ruleset_remove(fcd.ruleset) == 0)
-		log_info("ruleset: tables ip/ip6 %s removed", RULESET_TABLE);
+	keep = keep_or_remove_tables(&fcd);
 	ruleset_close(fcd.ruleset);
 	queue_close(fcd.queues);
-	if (!fcd.cfg->ruleset.keep_on_exit)
+	if (!keep)
 		pin_remove(fcd.pins);
 	pin_close(fcd.pins);
 	xfrmsync_close(fcd.xfrmsync);
@@ -671,6 +725,7 @@ int main(int argc, char *argv[])
 	route_cache_close(fcd.routes);
 	rtsync_close(fcd.rtsync);
 	ft_free(fcd.ft);
+	metrics_close(fcd.metrics);
 	control_close(fcd.control);
 	loop_close(&fcd.loop);
 	config_free(fcd.cfg);

@@ -184,6 +184,39 @@ static int ask(struct owner_worker *ow, const struct tuple *t,
 }
 
 /*
+ * A TCP socket without a file that is not closing: still in its
+ * handshake (a request socket, reported as TCP_SYN_RECV) or waiting in
+ * its listener's accept queue (ESTABLISHED, or CLOSE_WAIT when the peer
+ * already closed). The program that will accept it holds the listener.
+ */
+static bool unaccepted(const struct tuple *t, uint8_t state)
+{
+	return t->proto == IPPROTO_TCP &&
+	       (state == TCP_SYN_RECV || state == TCP_ESTABLISHED ||
+		state == TCP_CLOSE_WAIT);
+}
+
+/*
+ * The listener an unaccepted connection waits on. With the peer's end
+ * zeroed the kernel's lookup misses the connection and finds the
+ * listener.
+ */
+static int ask_listener(struct owner_worker *ow, const struct tuple *t,
+			enum owner_end end, struct sockdiag_answer *a)
+{
+	struct tuple l = *t;
+
+	if (end == OWNER_SRC) {
+		memset(&l.dst, 0, sizeof(l.dst));
+		l.dport = 0;
+	} else {
+		memset(&l.src, 0, sizeof(l.src));
+		l.sport = 0;
+	}
+	return ask(ow, &l, end, a);
+}
+
+/*
  * Who owns t's end: true with *o filled. A socket without a file
  * (inode 0: closed, lingering in the kernel) owns nothing any more.
  * A second look (again) that finds nothing is not counted as gone: the
@@ -198,6 +231,8 @@ static bool lookup(struct owner_worker *ow, const struct tuple *t,
 
 	OSTAT_INC(oc, lookups);
 	rc = ask(ow, t, end, &a);
+	if (rc == 1 && !a.inode && unaccepted(t, a.state))
+		rc = ask_listener(ow, t, end, &a);
 	if (rc < 0) {
 		OSTAT_INC(oc, errors);
 		return false;
@@ -378,8 +413,8 @@ void owner_cache_tick(struct owner_cache *oc)
 	free(jobs);
 }
 
-static void get_stats(struct owner_cache *oc, struct owner_stats *st,
-		      struct procfs_stats *ps)
+void owner_cache_stats(struct owner_cache *oc, struct owner_stats *st,
+		       struct procfs_stats *ps)
 {
 	uint64_t *v = (uint64_t *)st;
 	size_t i;
@@ -394,7 +429,7 @@ void owner_cache_json(struct owner_cache *oc, struct json *j)
 	struct procfs_stats ps;
 	struct owner_stats st;
 
-	get_stats(oc, &st, &ps);
+	owner_cache_stats(oc, &st, &ps);
 	json_kv_uint(j, "lookups", st.lookups);
 	json_kv_uint(j, "found", st.found);
 	json_kv_uint(j, "gone", st.gone);
@@ -415,7 +450,7 @@ void owner_cache_text(struct owner_cache *oc, struct buf *out)
 	struct procfs_stats ps;
 	struct owner_stats st;
 
-	get_stats(oc, &st, &ps);
+	owner_cache_stats(oc, &st, &ps);
 	buf_printf(out, "owners: lookups %llu, found %llu, gone %llu, "
 		   "no process %llu, from queue %llu, errors %llu, "
 		   "listeners replaced %llu, deferred full %llu\n"

@@ -30,6 +30,7 @@
 struct fcd;
 struct owner_cache;
 struct owner_worker;
+struct procfs_stats;
 
 struct owner_stats {
 	uint64_t lookups;		/* sock_diag lookups */
@@ -48,6 +49,8 @@ int owner_cache_open(struct fcd *fcd, struct owner_cache **ret);
 void owner_cache_close(struct owner_cache *oc);
 /* Main thread, once a second: flows owned by a listener look again. */
 void owner_cache_tick(struct owner_cache *oc);
+void owner_cache_stats(struct owner_cache *oc, struct owner_stats *st,
+		       struct procfs_stats *ps);
 void owner_cache_json(struct owner_cache *oc, struct json *j);
 void owner_cache_text(struct owner_cache *oc, struct buf *out);
 /* o's cgroup path, as procfs_cgroup_path() finds it. */

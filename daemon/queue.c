@@ -46,6 +46,7 @@
 
 #include "fcd.h"
 #include "flowtable.h"
+#include "hist.h"
 #include "l7.h"
 #include "log.h"
 #include "owner.h"
@@ -71,6 +72,7 @@ struct decision {
 	uint32_t mark;
 	uint8_t verdict;		/* NF_ACCEPT, NF_DROP */
 	bool set_mark;
+	bool timed;			/* the policy's: latency counted */
 };
 
 struct ifcache_entry {
@@ -95,6 +97,8 @@ struct worker {
 	struct ifcache_entry ifcache[IFCACHE_SIZE];
 	bool features[QF__MAX];
 	struct queue_stats st;		/* written by this worker only */
+	struct hist latency;		/* of this worker's timed decisions */
+	uint64_t received;		/* the wake-up that read the batch */
 	struct route_worker *rt;
 	struct owner_worker *ow;
 	struct l7_worker *l7;
@@ -305,6 +309,15 @@ static void worker_decide(struct worker *w, uint32_t id, int verdict,
 				.set_mark = set_mark };
 }
 
+/* A decision the policy made: the decision latency histogram counts it
+ * once its verdict is sent. */
+static void worker_decide_timed(struct worker *w, uint32_t id, int verdict,
+				bool set_mark, uint32_t mark)
+{
+	worker_decide(w, id, verdict, set_mark, mark);
+	w->pending[w->n_pending - 1].timed = true;
+}
+
 static bool same_decision(const struct decision *a, const struct decision *b)
 {
 	return a->verdict == b->verdict && a->set_mark == b->set_mark &&
@@ -325,7 +338,7 @@ static bool same_decision(const struct decision *a, const struct decision *b)
 static void worker_flush(struct worker *w)
 {
 	struct mnl_nlmsg_batch *b;
-	size_t i, j;
+	size_t i, j, timed = 0;
 
 	if (!w->n_pending)
 		return;
@@ -348,6 +361,8 @@ static void worker_flush(struct worker *w)
 			nfq_nlmsg_verdict_put_mark(nlh, d->mark);
 		mnl_nlmsg_batch_next(b);
 	}
+	for (i = 0; i < w->n_pending; i++)
+		timed += w->pending[i].timed;
 	w->n_pending = 0;
 	STAT_INC(w, verdict_batches);
 	if (mnl_socket_sendto(w->nl, mnl_nlmsg_batch_head(b),
@@ -359,6 +374,8 @@ static void worker_flush(struct worker *w)
 				"exiting", w->num, strerror(errno));
 			worker_fatal(w);
 		}
+	} else if (timed) {
+		hist_add(&w->latency, loop_now() - w->received, timed);
 	}
 	mnl_nlmsg_batch_stop(b);
 }
@@ -530,6 +547,9 @@ static void flow_sas(struct worker *w, const struct tuple *t, uint32_t iif,
  * generated here; one to an address of ours is delivered here. The
  * queue names the sender's uid and gid with locally generated packets.
  */
+/* A new flow the table had no room for. */
+#define FLOW_FULL_MSG "dropped: its zone or the flow table is full"
+
 static void owner_query_init(struct worker *w, struct owner_query *q,
 			     const struct tuple *t, uint32_t iif,
 			     struct nlattr *attr[])
@@ -607,6 +627,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		if (cfg->queues.malformed == VERDICT_DROP) {
 			worker_decide(w, id, NF_DROP, false, 0);
 			STAT_INC(w, dropped);
+			STAT_INC(w, malformed_dropped);
 		} else {
 			worker_decide(w, id, NF_ACCEPT, false, 0);
 			STAT_INC(w, accepted);
@@ -654,6 +675,7 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 		if (l7v == L7_WAIT && !f &&
 		    !flow_admit(w, ft, &pi.tuple, 0, route, sa, NULL, NULL,
 				0)) {
+			log_flow(LOG_WARNING, &pi.tuple, FLOW_FULL_MSG);
 			worker_decide(w, id, NF_DROP, false, 0);
 			STAT_INC(w, dropped);
 			STAT_INC(w, table_full);
@@ -671,8 +693,12 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 	where.owner_ctx = &oq;
 	rule = policy_eval(cfg->rules, cfg->n_rules, &pi.tuple, &where);
 	if (rule && rule->verdict == VERDICT_DROP) {
-		worker_decide(w, id, NF_DROP, false, 0);
+		if (rule->log)
+			log_flow(LOG_INFO, &pi.tuple, "dropped by the policy "
+				 "rule of line %d", rule->line);
+		worker_decide_timed(w, id, NF_DROP, false, 0);
 		STAT_INC(w, dropped);
+		STAT_INC(w, policy_dropped);
 		return;
 	}
 	/* only the bits of marks.mask are ours; the rest pass unchanged;
@@ -694,14 +720,18 @@ static void worker_packet(struct worker *w, const struct config *cfg,
 				 l7v == L7_SID ? &sid : NULL, FLOW_DECIDED |
 				 (rule && rule->route == ROUTE_POLICY_FOLLOW ?
 				  FLOW_FOLLOW : 0))) {
-		worker_decide(w, id, NF_DROP, false, 0);
+		log_flow(LOG_WARNING, &pi.tuple, FLOW_FULL_MSG);
+		worker_decide_timed(w, id, NF_DROP, false, 0);
 		STAT_INC(w, dropped);
 		STAT_INC(w, table_full);
 		return;
 	}
 	if (enter)
 		owner_worker_defer(w->ow, &oq);
-	worker_decide(w, id, NF_ACCEPT, true, newmark);
+	if (rule && rule->log)
+		log_flow(LOG_INFO, &pi.tuple, "accepted by the policy rule of "
+			 "line %d, mark 0x%08x", rule->line, newmark);
+	worker_decide_timed(w, id, NF_ACCEPT, true, newmark);
 	STAT_INC(w, accepted);
 	STAT_INC(w, decided);
 }
@@ -775,6 +805,7 @@ static void worker_read(struct loop_source *src, uint32_t events,
 		}
 		return;
 	}
+	w->received = now;
 
 	urcu_memb_read_lock();
 	cfg = rcu_dereference(w->q->fcd->cfg);
@@ -991,6 +1022,15 @@ void queue_stats_sum(const struct queues *q, struct queue_stats *out)
 	}
 }
 
+void queue_latency(const struct queues *q, struct hist *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < q->n; i++)
+		hist_merge(out, &q->w[i].latency);
+}
+
 void queue_stats_json(const struct queues *q, struct json *j)
 {
 	struct queue_stats s;
@@ -1009,6 +1049,8 @@ void queue_stats_json(const struct queues *q, struct json *j)
 	json_obj_end(j);
 	json_kv_uint(j, "no_payload", s.no_payload);
 	json_kv_uint(j, "table_full", s.table_full);
+	json_kv_uint(j, "policy_dropped", s.policy_dropped);
+	json_kv_uint(j, "malformed_dropped", s.malformed_dropped);
 	json_kv_uint(j, "already_decided", s.already_decided);
 	json_kv_uint(j, "not_cached", s.not_cached);
 	json_kv_uint(j, "enobufs", s.enobufs);

@@ -16,6 +16,7 @@
 #include "pkt.h"
 
 struct fcd;
+struct hist;
 struct queues;
 
 /* Optional kernel features, each asked for in its own request. */
@@ -45,6 +46,8 @@ struct queue_stats {
 					 * answering a run of equal decisions */
 	uint64_t verdict_errors;	/* verdicts the kernel refused */
 	uint64_t table_full;		/* new flows dropped: zone or table full */
+	uint64_t policy_dropped;	/* by a rule with verdict "drop" */
+	uint64_t malformed_dropped;	/* queues.malformed = "drop" */
 	uint64_t already_decided;	/* packets of flows decided before */
 	uint64_t not_cached;		/* decided, but not entered: no memory
 					 * or a chain at its cap */
@@ -61,6 +64,12 @@ void queue_close(struct queues *q);
 
 /* Counters of all workers added up (read while they run). */
 void queue_stats_sum(const struct queues *q, struct queue_stats *out);
+/*
+ * The decision latency of all workers, added up: for each packet the
+ * policy decided, from the wake-up whose receive brought it to the
+ * sendmsg that carried its verdict (read while they run).
+ */
+void queue_latency(const struct queues *q, struct hist *out);
 /* Whether every queue got feature f from the kernel. */
 bool queue_has_feature(const struct queues *q, enum queue_feature f);
 const char *queue_feature_name(enum queue_feature f);

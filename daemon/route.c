@@ -711,8 +711,11 @@ void route_follow(struct route_cache *rc)
 		ft_unlock(ft);
 		if (remark &&
 		    ctsync_set_mark(rc->fcd->ctsync, &u->orig, u->ct_id,
-				    u->mark, cfg->marks.mask) == 0)
+				    u->mark, cfg->marks.mask) == 0) {
 			rc->followed++;
+			log_flow(LOG_INFO, &u->orig, "follows a route change: "
+				 "mark 0x%08x", u->mark);
+		}
 	}
 	free(fw.v);
 	if (!fw.truncated)

@@ -157,3 +157,12 @@ int addr_port_parse(const char *s, struct addr_port *ret)
 	*ret = ap;
 	return 0;
 }
+
+void addr_port_format(const struct addr_port *ap, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(ap->family, &ap->addr, a, sizeof(a));
+	snprintf(out, len, ap->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ap->port);
+}

@@ -55,4 +55,9 @@ int port_range_parse(const char *s, struct port_range *ret);
 /* "127.0.0.1:9530" or "[::1]:9530". Returns 0 or -EINVAL. */
 int addr_port_parse(const char *s, struct addr_port *ret);
 
+/* Longest text of an addr_port: '[', an IPv6 address, "]:", a port. */
+#define ADDR_PORT_STRLEN (1 + 45 + 2 + 5 + 1)
+/* Writes the form addr_port_parse() reads. */
+void addr_port_format(const struct addr_port *ap, char *out, size_t len);
+
 #endif

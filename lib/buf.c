@@ -107,3 +107,18 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 	b->failed = false;
 }
+
+bool array_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 256;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	p = reallocarray(*v, want, size);
+	if (!p)
+		return false;
+	*v = p;
+	*cap = want;
+	return true;
+}

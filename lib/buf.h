@@ -37,4 +37,11 @@ void buf_reset(struct buf *b);
 void buf_consume(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 
+/*
+ * Room for element n of the array *v of *cap elements of size bytes:
+ * doubles it (from 256) when full. Returns false, *v untouched, when
+ * memory runs out.
+ */
+bool array_grow(void **v, size_t *cap, size_t n, size_t size);
+
 #endif

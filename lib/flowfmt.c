@@ -3,9 +3,11 @@
 #include <netinet/in.h>
 #include <linux/rtnetlink.h>
 #include <linux/xfrm.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "flowfmt.h"
+#include "flowname.h"
 #include "proto.h"
 #include "streamid.h"
 
@@ -227,13 +229,16 @@ void flow_json(struct json *j, const struct flow *f,
 	json_obj_end(j);
 }
 
+/* as flow_name() writes the original direction */
 static void dir_text(struct buf *out, const struct tuple *t)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
 	addr_text(t, &t->src, s, sizeof(s));
 	addr_text(t, &t->dst, d, sizeof(d));
-	if (t->family == AF_INET6)
+	if (!proto_has_ports(t->proto))
+		buf_printf(out, "%s -> %s", s, d);
+	else if (t->family == AF_INET6)
 		buf_printf(out, "[%s]:%u -> [%s]:%u", s, t->sport, d, t->dport);
 	else
 		buf_printf(out, "%s:%u -> %s:%u", s, t->sport, d, t->dport);
@@ -280,17 +285,12 @@ static void owner_text(struct buf *out, const struct flow *f,
 void flow_text(struct buf *out, const struct flow *f,
 	       const struct flow_extra *x)
 {
-	char hex[2 * SID_MAX_LEN + 1];
-	const char *name = proto_name(f->orig.proto);
+	char hex[2 * SID_MAX_LEN + 1], name[FLOW_NAME_MAX];
 	struct tuple reply;
 
 	flow_reply(f, &reply);
-	buf_printf(out, "zone %u ", f->orig.zone);
-	if (name)
-		buf_printf(out, "%s ", name);
-	else
-		buf_printf(out, "proto %u ", f->orig.proto);
-	dir_text(out, &f->orig);
+	/* named as the logs name it, so that a grep finds both */
+	buf_puts(out, flow_name(&f->orig, name, sizeof(name)));
 	buf_puts(out, " reply ");
 	dir_text(out, &reply);
 	buf_printf(out, " %s mark 0x%08x id %u queued %u%s", flow_state(f),
@@ -300,8 +300,332 @@ void flow_text(struct buf *out, const struct flow *f,
 	route_text(out, "reply route", x->route[1], x->oif[1]);
 	owner_text(out, f, x);
 	sid_hex(f, hex);
-	if (hex[0])
-		buf_printf(out, " sid %s backend %s", hex,
+	if (hex[0] || x->backend)
+		buf_printf(out, " sid %s backend %s", hex[0] ? hex : "-",
 			   x->backend ? x->backend : "-");
 	buf_putc(out, '\n');
+}
+
+/* --- the table ------------------------------------------------------- */
+
+static const char *const col_heads[FLOW_COLS] = {
+	[FLOW_COL_ZONE] = "ZONE", [FLOW_COL_PROTO] = "PROTO",
+	[FLOW_COL_SRC] = "SOURCE", [FLOW_COL_DST] = "DESTINATION",
+	[FLOW_COL_STATE] = "STATE", [FLOW_COL_MARK] = "MARK",
+	[FLOW_COL_ROUTE] = "ROUTE", [FLOW_COL_OWNER] = "OWNER",
+	[FLOW_COL_SID] = "SID",
+};
+
+/* How narrow a column may get when the table must fit; 0: it may not
+ * shrink. An IPv4 address with a port fits in 17 most of the time. */
+static const size_t col_min[FLOW_COLS] = {
+	[FLOW_COL_SRC] = 17, [FLOW_COL_DST] = 17, [FLOW_COL_ROUTE] = 6,
+	[FLOW_COL_OWNER] = 6, [FLOW_COL_SID] = 8,
+};
+
+/* End the cell begun at start: control bytes out, then its NUL. */
+static void cell_end(struct buf *row, size_t start)
+{
+	size_t i;
+
+	if (row->failed)
+		return;
+	for (i = start; i < row->len; i++)
+		if ((unsigned char)row->data[i] < 0x20 || row->data[i] == 0x7f)
+			row->data[i] = '?';
+	buf_putc(row, '\0');
+}
+
+static void addr_cell(struct buf *row, const struct tuple *t,
+		      const union fc_addr *a, uint16_t port)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	addr_text(t, a, s, sizeof(s));
+	if (!proto_has_ports(t->proto))
+		buf_puts(row, s);
+	else if (t->family == AF_INET6)
+		buf_printf(row, "[%s]:%u", s, port);
+	else
+		buf_printf(row, "%s:%u", s, port);
+}
+
+static void route_cell(struct buf *row, const struct route_info *r,
+		       const char *oif)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (!r) {
+		buf_putc(row, '-');
+		return;
+	}
+	if (r->type != RTN_UNICAST) {
+		buf_puts(row, route_type_name(r->type));
+		return;
+	}
+	if (oif)
+		buf_puts(row, oif);
+	else
+		buf_printf(row, "if%u", r->oif);
+	if (r->has_gateway && inet_ntop(r->family, &r->gateway, s, sizeof(s)))
+		buf_printf(row, " via %s", s);
+}
+
+static void owner_cell(struct buf *row, const struct flow *f,
+		       const struct flow_extra *x)
+{
+	const struct flow_owner *o = flow_owner_of(f);
+
+	if (!o) {
+		buf_putc(row, '-');
+		return;
+	}
+	if (x->user)
+		buf_puts(row, x->user);
+	else
+		buf_printf(row, "%u", o->uid);
+	if (o->pid)
+		buf_printf(row, "/%s[%u]", o->comm, o->pid);
+}
+
+void flow_cells(struct buf *row, const struct flow *f,
+		const struct flow_extra *x)
+{
+	char hex[2 * SID_MAX_LEN + 1];
+	const char *name = proto_name(f->orig.proto);
+	struct tuple reply;
+	size_t start = row->len;
+
+	flow_reply(f, &reply);
+	buf_printf(row, "%u", f->orig.zone);
+	cell_end(row, start);
+	start = row->len;
+	if (name)
+		buf_puts(row, name);
+	else
+		buf_printf(row, "%u", f->orig.proto);
+	cell_end(row, start);
+	start = row->len;
+	addr_cell(row, &f->orig, &f->orig.src, f->orig.sport);
+	cell_end(row, start);
+	start = row->len;
+	addr_cell(row, &f->orig, &f->orig.dst, f->orig.dport);
+	cell_end(row, start);
+	start = row->len;
+	buf_puts(row, flow_state(f));
+	cell_end(row, start);
+	start = row->len;
+	buf_printf(row, "0x%x", f->mark);
+	cell_end(row, start);
+	start = row->len;
+	route_cell(row, x->route[0], x->oif[0]);
+	cell_end(row, start);
+	start = row->len;
+	owner_cell(row, f, x);
+	cell_end(row, start);
+	start = row->len;
+	sid_hex(f, hex);
+	if (x->backend)
+		buf_printf(row, "%s/%s", hex[0] ? hex : "?", x->backend);
+	else
+		buf_puts(row, hex[0] ? hex : "-");
+	cell_end(row, start);
+}
+
+static bool utf8_cont(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/* Characters in s[0..n). */
+static size_t text_width(const char *s, size_t n)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++)
+		w += !utf8_cont(s[i]);
+	return w;
+}
+
+/* Offset of the k-th character of s (its length past the last). */
+static size_t char_offset(const char *s, size_t k)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!utf8_cont(s[i]) && k-- == 0)
+			break;
+	return i;
+}
+
+void flow_rows_add(struct flow_rows *t, const char *cells, size_t len)
+{
+	const char *p = cells, *end = cells + len;
+	size_t w, l;
+	int c;
+
+	for (c = 0; c < FLOW_COLS && p < end; c++) {
+		l = strnlen(p, (size_t)(end - p));
+		w = text_width(p, l);
+		if (w > t->width[c])
+			t->width[c] = w;
+		if (strcmp(p, "-"))
+			t->said[c]++;
+		p += l + 1;
+	}
+	/* a failed buffer stays failed: n counts whole rows only */
+	if (buf_append(&t->cells, cells, len) == 0)
+		t->n++;
+}
+
+/*
+ * s (w characters) in a column of width cw: padded unless it is the
+ * line's last, or cut with a '~' where characters went.
+ */
+static void put_cell(struct buf *out, const char *s, size_t w, size_t cw,
+		     bool middle, bool last)
+{
+	size_t head, tail;
+
+	if (w <= cw) {
+		buf_puts(out, s);
+		if (!last)
+			buf_printf(out, "%*s", (int)(cw - w), "");
+		return;
+	}
+	if (cw == 0)
+		return;
+	head = middle ? (cw - 1) / 2 : cw - 1;
+	tail = cw - 1 - head;
+	buf_append(out, s, char_offset(s, head));
+	buf_putc(out, '~');
+	buf_puts(out, s + char_offset(s, w - tail));
+}
+
+/* Cut the line begun at start to width characters. */
+static void line_cut(struct buf *out, size_t start, size_t width)
+{
+	size_t i, w = 0;
+
+	if (out->failed)
+		return;
+	for (i = start; i < out->len; i++) {
+		if (utf8_cont(out->data[i]))
+			continue;
+		if (w++ == width) {
+			out->len = i;
+			out->data[i] = '\0';
+			return;
+		}
+	}
+}
+
+/* A line's width with the columns shown at widths w; narrowest: with
+ * each as narrow as it may get. */
+static size_t line_width(const size_t w[FLOW_COLS],
+			 const bool show[FLOW_COLS], bool narrowest)
+{
+	size_t total = 0, cw;
+	int c, n = 0;
+
+	for (c = 0; c < FLOW_COLS; c++) {
+		if (!show[c])
+			continue;
+		cw = narrowest && col_min[c] && col_min[c] < w[c] ?
+		     col_min[c] : w[c];
+		total += cw + (n++ > 0);
+	}
+	return total;
+}
+
+/* Column widths and which columns show, for a table width (0: any). */
+static void layout(const struct flow_rows *t, unsigned int width,
+		   size_t w[FLOW_COLS], bool show[FLOW_COLS])
+{
+	size_t total, widest;
+	int c, pick;
+
+	for (c = 0; c < FLOW_COLS; c++) {
+		w[c] = strlen(col_heads[c]);
+		if (t->width[c] > w[c])
+			w[c] = t->width[c];
+		show[c] = true;
+	}
+	if (!width || line_width(w, show, false) <= width)
+		return;
+	/* what says nothing goes first, then what says the least */
+	for (c = FLOW_COL_ROUTE; c <= FLOW_COL_SID; c++)
+		if (t->n && !t->said[c])
+			show[c] = false;
+	while (line_width(w, show, true) > width) {
+		pick = -1;
+		for (c = FLOW_COL_ROUTE; c <= FLOW_COL_SID; c++)
+			if (show[c] &&
+			    (pick < 0 || t->said[c] <= t->said[pick]))
+				pick = c;
+		if (pick < 0)
+			break;
+		show[pick] = false;
+	}
+	/* the widest give way first */
+	for (total = line_width(w, show, false); total > width; total--) {
+		pick = -1;
+		widest = 0;
+		for (c = 0; c < FLOW_COLS; c++) {
+			if (show[c] && col_min[c] && w[c] > col_min[c] &&
+			    w[c] > widest) {
+				widest = w[c];
+				pick = c;
+			}
+		}
+		if (pick < 0)
+			break;
+		w[pick]--;
+	}
+}
+
+void flow_rows_render(const struct flow_rows *t, unsigned int width,
+		      struct buf *out)
+{
+	const char *p = t->cells.data, *cell[FLOW_COLS];
+	size_t w[FLOW_COLS], r, start;
+	bool show[FLOW_COLS], first;
+	int c, last = 0;
+
+	layout(t, width, w, show);
+	for (c = 0; c < FLOW_COLS; c++)
+		if (show[c])
+			last = c;
+	for (r = 0; r <= t->n; r++) {
+		for (c = 0; c < FLOW_COLS; c++) {
+			if (r == 0) {
+				cell[c] = col_heads[c];
+			} else {
+				cell[c] = p;
+				p += strlen(p) + 1;
+			}
+		}
+		start = out->len;
+		first = true;
+		for (c = 0; c < FLOW_COLS; c++) {
+			if (!show[c])
+				continue;
+			if (!first)
+				buf_putc(out, ' ');
+			first = false;
+			put_cell(out, cell[c],
+				 text_width(cell[c], strlen(cell[c])), w[c],
+				 c == FLOW_COL_SRC || c == FLOW_COL_DST,
+				 c == last);
+		}
+		if (width)
+			line_cut(out, start, width);
+		buf_putc(out, '\n');
+	}
+}
+
+void flow_rows_free(struct flow_rows *t)
+{
+	buf_free(&t->cells);
+	*t = (struct flow_rows)FLOW_ROWS_INIT;
 }

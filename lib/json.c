@@ -110,6 +110,12 @@ void json_null(struct json *j)
 	buf_puts(j->out, "null");
 }
 
+void json_raw(struct json *j, const char *s, size_t len)
+{
+	json_sep(j);
+	buf_append(j->out, s, len);
+}
+
 void json_kv_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);

@@ -40,6 +40,10 @@ void json_fixed(struct json *j, double v, int decimals);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 
+/* A value already written as JSON, len bytes (one rendered apart, to
+ * be placed later: flows --sort). */
+void json_raw(struct json *j, const char *s, size_t len);
+
 /* Shorthands for key + value. */
 void json_kv_str(struct json *j, const char *key, const char *s);
 void json_kv_int(struct json *j, const char *key, int64_t v);

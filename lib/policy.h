@@ -177,6 +177,7 @@ struct rule_conf {
 	 * the ruleset, keyed by the rule's mark */
 	uint8_t labels[CT_LABEL_BITS / 8];
 	enum route_policy route;
+	bool log;			/* each decision is logged */
 	int line;
 };
 

@@ -10,12 +10,15 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libnftnl-dev libconfig-dev libsystemd-dev liburcu-dev check"
 # tests and the lab: the real tools on the other side
 TOOLS="iproute2 nftables iptables conntrack socat python3 python3-scapy
-	iperf3 procps systemd iputils-ping ethtool groff-base"
+	iperf3 procps systemd iputils-ping ethtool groff-base curl prometheus
+	tmux"
+# the Debian package, and its test under systemd in a container
+DEB="debhelper debootstrap systemd-container"
 # the benchmarks' peers: DPDK's rte_hash, xxHash, conntrackd
 BENCH="dpdk-dev libxxhash-dev conntrackd"
 
 missing=""
-for p in $BUILD $TOOLS $BENCH; do
+for p in $BUILD $TOOLS $DEB $BENCH; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed" || missing="$missing $p"
 done
@@ -36,10 +39,14 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missi
 	exit 1
 fi
 # conntrackd is a benchmark peer, started by the benchmark in its own
-# namespace; the package's service would follow the host's table
-case " $missing " in
-*" conntrackd "*)
-	if [ -d /run/systemd/system ]; then
-		systemctl disable --now conntrackd >/dev/null 2>&1 || true
-	fi ;;
-esac
+# namespace; the package's service would follow the host's table.
+# prometheus is there for promtool (tests/netns/metrics.sh); its server
+# is not wanted.
+for svc in conntrackd prometheus; do
+	case " $missing " in
+	*" $svc "*)
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi ;;
+	esac
+done

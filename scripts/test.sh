@@ -10,6 +10,8 @@ scripts/build.sh || exit 1
 
 make check
 check_rc=$?
+# the Debian package under real systemd in a container (skips without root)
+make check-systemd || check_rc=1
 
 # Count single checks, not just scripts: "ok"/"FAIL" lines of the shell
 # tests, Check's "Checks: N, Failures: F, Errors: E" of the unit tests.
@@ -46,7 +48,8 @@ if [ "$(id -u)" -eq 0 ] && [ "${FC_SKIP_BENCH:-0}" != 1 ]; then
 		 "bench/slowpath.sh --smoke" "bench/fastpath.sh --smoke" "bench/l7.sh --smoke" \
 		 "bench/table.sh --smoke" "bench/ctsync.sh --smoke" \
 		 "bench/ctevents.sh --smoke" "bench/lpm.sh --smoke" "bench/route.sh --smoke" \
-		 "bench/owner.sh --smoke"; do
+		 "bench/owner.sh --smoke" "bench/metrics.sh --smoke" \
+		 "bench/cli.sh --smoke"; do
 		if $b >bench-smoke.log 2>&1; then
 			passed=$((passed + 1)); echo "ok   $b"
 		else

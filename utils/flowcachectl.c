@@ -1,29 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * flowcachectl: sends one command to the daemon's control socket and
- * prints the answer. Exit status: 0 done, 1 the daemon could not do it
- * (or is not running), 2 bad usage.
+ * prints the answer; `watch` (utils/watch.c) keeps asking. Exit status:
+ * 0 done, 1 the daemon could not do it (or is not running), 2 bad usage.
+ * The daemon parses the commands' own options and says which one is
+ * wrong; this side knows only the global options, `watch`, and that the
+ * flows table should fit the terminal it is printed on.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "ctl.h"
 #include "ctlmsg.h"
-
-#define DEFAULT_SOCKET "/run/flowcached/control.sock"
-#define REPLY_TIMEOUT_S 60
+#include "flowcachectl.h"
+#include "watch.h"
 
 static const char *const commands[] = {
 	"status", "flows", "stats", "zones", "routes", "sids", "reload",
-	"flush", NULL
+	"flush", "watch", NULL
 };
 
 static void usage(FILE *f)
@@ -35,16 +36,27 @@ static void usage(FILE *f)
 "Commands:\n"
 "  status    the daemon, its configuration and its reloads\n"
 "  reload    check the configuration file again and apply it\n"
-"  flows     the flow table (flows [--zone N] [--user NAME])\n"
+"  flows     the flows that match every filter given, as a table\n"
+"            (-l, --long: everything, a line each; --json)\n"
+"              --zone N  --proto P  --src ADDR[/LEN]  --dst ADDR[/LEN]\n"
+"              --port N[-M]  --user NAME  --sid HEX  --backend NAME\n"
+"            --sort age|queued  oldest or most queued packets first\n"
+"            --limit N          only the first N\n"
+"            --width N          fit the table in N columns (0: any;\n"
+"                               default: the terminal's)\n"
 "  stats     counters\n"
 "  zones     flows and caps per zone\n"
 "  routes    the routing mirror (routes get DST [from SRC] [mark M]\n"
 "            [iif IF] [proto P] [sport N] [dport N]: its answer)\n"
-"  sids      L7 stream IDs and their backends\n"
+"  sids      L7 stream IDs and their backends (sids [--zone N])\n"
 "  flush     drop cached answers so that flows are decided again\n"
+"            (flush [--zone N] [--conntrack])\n"
+"  watch     a live view: rates, zones and the top flows, redrawn\n"
+"            every second (watch [-n SECONDS] [--sort age|queued]\n"
+"            [flows' filters]); q or Ctrl-C quits\n"
 "\n"
 "Options:\n"
-"  -s, --socket PATH  control socket (default: " DEFAULT_SOCKET ")\n"
+"  -s, --socket PATH  control socket (default: " CTL_DEFAULT_SOCKET ")\n"
 "  -j, --json         print one JSON document\n"
 "  -V, --version      print the version and exit\n"
 "  -h, --help         print this help and exit\n"
@@ -53,8 +65,7 @@ static void usage(FILE *f)
 "2 bad usage. See flowcachectl(8).\n");
 }
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,70 +77,21 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
-static int ctl_connect(const char *path)
+/* The width of the terminal the flows table goes to; 0: not one, or
+ * the table's form or width was chosen. */
+static unsigned int table_width(int argc, char *argv[], bool json)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
-	int fd;
+	struct winsize ws;
+	int i;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "flowcachectl: socket path too long: %s\n", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "flowcachectl: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int err = errno;
-
-		fprintf(stderr, "flowcachectl: cannot reach flowcached at %s: "
-			"%s%s\n", path, strerror(err),
-			err == ENOENT || err == ECONNREFUSED ?
-			" (is it running?)" : "");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, struct buf *in)
-{
-	char chunk[65536];
-
-	for (;;) {
-		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
+	if (json || !isatty(STDOUT_FILENO) ||
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+		return 0;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-l") ||
+		    !strcmp(argv[i], "--long") || !strcmp(argv[i], "--width"))
 			return 0;
-		if (buf_append(in, chunk, (size_t)n) < 0)
-			return -ENOMEM;
-	}
+	return ws.ws_col;
 }
 
 int main(int argc, char *argv[])
@@ -141,13 +103,14 @@ int main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = DEFAULT_SOCKET, *msg;
-	struct buf req = BUF_INIT, in = BUF_INIT;
-	char *words[CTL_MAX_ARGS];
-	int c, i, n = 0, fd, err, code, hdr;
+	const char *path = CTL_DEFAULT_SOCKET;
+	struct ctl_reply r = CTL_REPLY_INIT;
+	struct buf err = BUF_INIT;
+	char *words[CTL_MAX_ARGS], width[16];
 	const char *const *cmd;
+	unsigned int cols;
+	int c, i, n = 0, rc;
 	bool json = false;
-	size_t msglen;
 
 	/* '+': stop at the command, whose own options are the daemon's */
 	while ((c = getopt_long(argc, argv, "+s:jVh", longopts, NULL)) != -1) {
@@ -176,43 +139,43 @@ int main(int argc, char *argv[])
 			break;
 	if (!*cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	if (argc - optind + json > CTL_MAX_ARGS)
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(*cmd, "watch")) {
+		if (json)
+			return usage_error("%s", "watch has no JSON form");
+		return watch_main(path, argc, argv);
+	}
+	cols = strcmp(*cmd, "flows") ? 0 : table_width(argc, argv, json);
+	if (argc + json + 2 * (cols > 0) > CTL_MAX_ARGS)
 		return usage_error("%s", "too many arguments");
-	for (i = optind; i < argc; i++)
+	for (i = 0; i < argc; i++)
 		words[n++] = argv[i];
 	if (json)
 		words[n++] = "--json";
-	err = ctl_request_format(&req, n, words);
-	if (err < 0)
-		return usage_error("%s", err == -EINVAL ?
+	if (cols) {
+		snprintf(width, sizeof(width), "%u", cols);
+		words[n++] = "--width";
+		words[n++] = width;
+	}
+
+	rc = ctl_call(path, n, words, &r, &err);
+	if (rc == -EINVAL || rc == -E2BIG)
+		return usage_error("%s", rc == -EINVAL ?
 				   "arguments may not be empty or contain "
 				   "spaces or control characters" :
 				   "the request is too long");
-
-	fd = ctl_connect(path);
-	if (fd < 0)
-		return 1;
-	err = send_all(fd, req.data, req.len);
-	if (!err)
-		err = read_all(fd, &in);
-	close(fd);
-	buf_free(&req);
-	if (err < 0) {
-		fprintf(stderr, "flowcachectl: talking to %s: %s\n", path,
-			strerror(-err));
+	if (rc < 0) {
+		fprintf(stderr, "flowcachectl: %s\n", err.data);
+		buf_free(&err);
 		return 1;
 	}
-	hdr = in.len ? ctl_response_parse(in.data, in.len, &code, &msg,
-					  &msglen) : -EBADMSG;
-	if (hdr < 0) {
-		fprintf(stderr, "flowcachectl: %s sent a malformed reply\n", path);
-		return 1;
-	}
-	fwrite(in.data + hdr, 1, in.len - (size_t)hdr, stdout);
-	if (msglen)
-		fprintf(stderr, "flowcachectl: %.*s\n", (int)msglen, msg);
-	buf_free(&in);
+	fwrite(r.body.data, 1, r.body.len, stdout);
+	if (r.msg.len)
+		fprintf(stderr, "flowcachectl: %s\n", r.msg.data);
+	rc = r.code;
+	ctl_reply_free(&r);
 	if (fflush(stdout) != 0)
 		return 1;
-	return code;
+	return rc;
 }

@@ -2,7 +2,8 @@
 # Type=notify without systemd: NOTIFY_SOCKET points at a datagram socket
 # this test owns. READY=1 (with STATUS=) must arrive after the control
 # socket accepts connections; WATCHDOG=1 when WATCHDOG_USEC asks for it;
-# RELOADING=1 then READY=1 around a SIGHUP; STOPPING=1 on SIGTERM.
+# STATUS= with flows and rates once a second; RELOADING=1 then READY=1
+# around a SIGHUP; STOPPING=1 on SIGTERM.
 #
 #   [ns "main": flowcached -f ] --sd_notify--> notify-listen.py ($T/notify)
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,9 @@ check "READY=1 carries a STATUS= summary" \
 	grep -q "READY=1|STATUS=1 zones, 2 policy rules" "$T/notify.log"
 check "the control socket was open when READY=1 arrived" \
 	grep -q "control-socket-open-at-ready" "$T/notify.log"
+
+check "STATUS= then tells flows, decisions/s and drops" \
+	wait_for 5 grep -Eq "^STATUS=[0-9]+ flows, [0-9]+ decisions/s, [0-9]+ drops/s \([0-9]+ dropped\); 1 zones" "$T/notify.log"
 
 count_watchdog() { grep -c "^WATCHDOG=1$" "$T/notify.log"; }
 check "WATCHDOG=1 arrives when WATCHDOG_USEC is set" \

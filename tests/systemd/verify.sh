@@ -11,7 +11,8 @@ tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-sed "s|/usr/sbin/flowcached|$FC_BUILDDIR/flowcached|g" "$unit" \
+sed -e "s|/usr/sbin/flowcached|$FC_BUILDDIR/flowcached|g" \
+    -e "s|/usr/bin/flowcachectl|$FC_BUILDDIR/flowcachectl|g" "$unit" \
 	>"$tmp/flowcached.service"
 if systemd-analyze verify "$tmp/flowcached.service" >"$tmp/out" 2>&1 &&
    ! grep -q . "$tmp/out"; then
@@ -20,7 +21,7 @@ else
 	echo "FAIL systemd-analyze verify:"; cat "$tmp/out"; fail=1
 fi
 
-for want in '^Type=notify$' '^ExecReload=.*-HUP' '^Restart=on-failure$' \
+for want in '^Type=notify$' '^ExecReload=/usr/bin/flowcachectl reload$' '^Restart=on-failure$' \
 	    '^CapabilityBoundingSet=.*CAP_NET_ADMIN' '^NoNewPrivileges=yes$' \
 	    '^ProtectSystem=strict$' '^RuntimeDirectory=flowcached$' \
 	    '^RestrictAddressFamilies=AF_NETLINK AF_UNIX AF_INET AF_INET6$' \

@@ -3,7 +3,7 @@
  * Unit tests for lib/addr.c: prefix_parse (IPv4/IPv6, host prefixes,
  * length limits, host bits, malformed input), prefix_format round trips,
  * prefix_contains (byte-aligned and not, family mismatch, /0),
- * port_range_parse and addr_port_parse.
+ * port_range_parse, addr_port_parse and addr_port_format.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -541,6 +541,35 @@ START_TEST(test_addr_port_junk)
 }
 END_TEST
 
+/* The text addr_port_format writes parses back to the same value. */
+START_TEST(test_addr_port_format)
+{
+	static const char *const texts[] = {
+		"127.0.0.1:9530", "0.0.0.0:1", "[::1]:9530",
+		"[fd00::1:2]:65535", "[::ffff:192.0.2.1]:80",
+	};
+	char out[ADDR_PORT_STRLEN];
+	struct addr_port ap, back;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		ck_assert_int_eq(addr_port_parse(texts[i], &ap), 0);
+		addr_port_format(&ap, out, sizeof(out));
+		ck_assert_str_eq(out, texts[i]);
+		ck_assert_int_eq(addr_port_parse(out, &back), 0);
+		ck_assert_uint_eq(back.family, ap.family);
+		ck_assert(!memcmp(&back.addr, &ap.addr, sizeof(ap.addr)));
+		ck_assert_uint_eq(back.port, ap.port);
+	}
+	ap.family = AF_INET6;
+	memset(&ap.addr, 0xff, sizeof(ap.addr));
+	ap.port = 65535;
+	addr_port_format(&ap, out, sizeof(out));
+	ck_assert_str_eq(out,
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+}
+END_TEST
+
 static Suite *addr_suite(void)
 {
 	Suite *s = suite_create("addr");
@@ -592,6 +621,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, test_addr_port_v4_bracketed);
 	tcase_add_test(tc, test_addr_port_too_big);
 	tcase_add_test(tc, test_addr_port_junk);
+	tcase_add_test(tc, test_addr_port_format);
 	suite_add_tcase(s, tc);
 
 	return s;
