@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ctfill: create (or delete) N conntrack entries through ctnetlink, fast
- * or at a given rate -- the filler for bench/ctsync.sh and the event
- * source for bench/ctevents.sh.
+ * ctfill: create (or delete, or change the marks of) N conntrack entries
+ * through ctnetlink, fast or at a given rate -- the filler for
+ * bench/ctsync.sh and bench/cli.sh and the event source for
+ * bench/ctevents.sh.
  *
  * Build (bench/build.sh does the same):
  *   gcc -O2 -Wall -Wextra bench/ctfill.c \
  *       $(pkg-config --cflags --libs libmnl) -o bench/ctfill
  *
  * Entry i (0 <= i < 2^24) is a function of i alone, so that a later
- * `ctfill --delete` with the same options finds the same entries:
+ * `ctfill --delete` or `--update` with the same options finds the same
+ * entries:
  *   h       i * 2654435761 mod 2^32 (Knuth's multiplicative hash), so
  *           that family, protocol and zone vary independently
  *   family  IPv6 when --v6 K > 0 and (h >> 8) % K == 0, else IPv4
@@ -19,7 +21,13 @@
  *   orig    10.A.B.C:sport -> 172.16.0.1:53|443   (A.B.C = i)
  *           fd00::i:sport  -> fd00:ffff::1:53|443
  *   reply   the original, inverted; status SEEN_REPLY|ASSURED
+ *   mark    --mark M (0: none), e.g. the mark a daemon would have saved
  *   timeout --timeout seconds (one day), so nothing expires during a run
+ *
+ * --update changes the mark of existing entries instead: the bits of
+ * --mark-mask become those of --mark, as a mark-saving daemon does
+ * (CTA_MARK_MASK; conntrack -U cannot do it for many entries, see
+ * bench/cli.sh).
  *
  * Requests go out without NLM_F_ACK, --batch of them in one sendmsg():
  * nfnetlink handles every message of the datagram before sendmsg()
@@ -36,7 +44,8 @@
  *
  * Prints one line of key=value counters at the end; exit 0 when every
  * request was answered with success or with EEXIST/ENOENT (the entry was
- * already in the wanted state), 1 otherwise.
+ * already in the wanted state; not so for ENOENT on --update), 1
+ * otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,9 +78,11 @@ struct opts {
 	unsigned int nzones;
 	unsigned int v6_every, tcp_every;
 	uint32_t timeout;
+	uint32_t mark, mark_mask;
 	unsigned int batch;
 	double rate;
 	bool del;
+	bool update;
 	bool quiet;
 };
 
@@ -100,13 +111,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ctfill [OPTIONS]\n"
-"Create (or delete) conntrack entries through ctnetlink in batches.\n"
+"Create (or delete, or update) conntrack entries through ctnetlink in\n"
+"batches.\n"
 "  -n, --count N        entries (100000)\n"
 "      --start I        index of the first entry (0); indexes < 2^24\n"
 "  -z, --zones LIST     conntrack zones, comma separated (0,1,2,3)\n"
 "      --v6 K           every K-th entry IPv6, 0: none (4)\n"
 "      --tcp K          every K-th entry TCP, 0: none (2)\n"
 "  -t, --timeout S      entry timeout in seconds (86400)\n"
+"  -m, --mark M         ct mark of the created entries (0)\n"
+"  -u, --update         set the bits of --mark-mask in the entries' marks\n"
+"                       to those of --mark instead of creating them\n"
+"      --mark-mask M    the bits --update changes (0xffffffff)\n"
 "  -b, --batch N        requests per sendmsg(), 1..%d (256)\n"
 "  -r, --rate R         requests per second, 0: as fast as possible (0)\n"
 "  -d, --delete         delete the entries instead of creating them\n"
@@ -153,7 +169,7 @@ static void parse_zones(const char *s)
 
 static void parse_opts(int argc, char **argv)
 {
-	enum { O_START = 256, O_V6, O_TCP };
+	enum { O_START = 256, O_V6, O_TCP, O_MARK_MASK };
 	static const struct option lopts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "start", required_argument, NULL, O_START },
@@ -161,6 +177,9 @@ static void parse_opts(int argc, char **argv)
 		{ "v6", required_argument, NULL, O_V6 },
 		{ "tcp", required_argument, NULL, O_TCP },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "mark", required_argument, NULL, 'm' },
+		{ "mark-mask", required_argument, NULL, O_MARK_MASK },
+		{ "update", no_argument, NULL, 'u' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "delete", no_argument, NULL, 'd' },
@@ -172,9 +191,10 @@ static void parse_opts(int argc, char **argv)
 	int c;
 
 	opt = (struct opts){ .count = 100000, .v6_every = 4, .tcp_every = 2,
-			     .timeout = 86400, .batch = 256 };
+			     .timeout = 86400, .batch = 256,
+			     .mark_mask = UINT32_MAX };
 	parse_zones("0,1,2,3");
-	while ((c = getopt_long(argc, argv, "n:z:t:b:r:dqh", lopts,
+	while ((c = getopt_long(argc, argv, "n:z:t:m:ub:r:dqh", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n': opt.count = (uint32_t)parse_ul(optarg, "count", INDEX_LIMIT); break;
@@ -183,6 +203,9 @@ static void parse_opts(int argc, char **argv)
 		case O_V6: opt.v6_every = (unsigned int)parse_ul(optarg, "v6", 1u << 20); break;
 		case O_TCP: opt.tcp_every = (unsigned int)parse_ul(optarg, "tcp", 1u << 20); break;
 		case 't': opt.timeout = (uint32_t)parse_ul(optarg, "timeout", 1u << 30); break;
+		case 'm': opt.mark = (uint32_t)parse_ul(optarg, "mark", UINT32_MAX); break;
+		case O_MARK_MASK: opt.mark_mask = (uint32_t)parse_ul(optarg, "mark mask", UINT32_MAX); break;
+		case 'u': opt.update = true; break;
 		case 'b':
 			opt.batch = (unsigned int)parse_ul(optarg, "batch", MAX_BATCH);
 			if (!opt.batch) {
@@ -205,6 +228,10 @@ static void parse_opts(int argc, char **argv)
 	}
 	if (optind < argc) {
 		usage(stderr);
+		exit(2);
+	}
+	if (opt.update && opt.del) {
+		fprintf(stderr, "ctfill: --update or --delete, not both\n");
 		exit(2);
 	}
 	if ((uint64_t)opt.start + opt.count > INDEX_LIMIT) {
@@ -266,7 +293,8 @@ static size_t put_request(char *buf, uint32_t i, uint32_t seq)
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) |
 			  (opt.del ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	if (!opt.del)
+	/* an update is a NEW without NLM_F_CREATE: ENOENT when not there */
+	if (!opt.del && !opt.update)
 		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
@@ -276,9 +304,15 @@ static size_t put_request(char *buf, uint32_t i, uint32_t seq)
 
 	put_tuple(nlh, CTA_TUPLE_ORIG, i, v6, proto, false);
 	mnl_attr_put_u16(nlh, CTA_ZONE, htons(opt.zones[(h >> 24) % opt.nzones]));
-	if (!opt.del) {
+	if (opt.update) {
+		/* the kernel's new mark: (old & ~mask) ^ mark */
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(opt.mark & opt.mark_mask));
+		mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(opt.mark_mask));
+	} else if (!opt.del) {
 		put_tuple(nlh, CTA_TUPLE_REPLY, i, v6, proto, true);
 		mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(opt.timeout));
+		if (opt.mark)
+			mnl_attr_put_u32(nlh, CTA_MARK, htonl(opt.mark));
 		mnl_attr_put_u32(nlh, CTA_STATUS,
 				 htonl(IPS_CONFIRMED | IPS_SEEN_REPLY |
 				       IPS_ASSURED));
@@ -408,7 +442,8 @@ int main(int argc, char **argv)
 			next_report += 1;
 			fprintf(stderr, "ctfill: %llu of %u %s\n",
 				(unsigned long long)cnt.sent, opt.count,
-				opt.del ? "deleted" : "created");
+				opt.del ? "deleted" : opt.update ? "updated" :
+				"created");
 		}
 	}
 	t1 = now_s();
@@ -418,7 +453,7 @@ int main(int argc, char **argv)
 	printf("ctfill: op=%s count=%u sent=%llu ok=%llu eexist=%llu "
 	       "enoent=%llu enomem=%llu other_errors=%llu first_other=%s "
 	       "lost_answers=%llu sends=%llu batch=%u seconds=%.3f rate=%.0f\n",
-	       opt.del ? "delete" : "create", opt.count,
+	       opt.del ? "delete" : opt.update ? "update" : "create", opt.count,
 	       (unsigned long long)cnt.sent, (unsigned long long)cnt.ok,
 	       (unsigned long long)cnt.eexist, (unsigned long long)cnt.enoent,
 	       (unsigned long long)cnt.enomem, (unsigned long long)cnt.other,
@@ -426,5 +461,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)cnt.enobufs, (unsigned long long)cnt.sends,
 	       batch, t1 - t0, t1 > t0 ? (double)cnt.sent / (t1 - t0) : 0.0);
 	mnl_socket_close(nl);
-	return cnt.enomem || cnt.other || cnt.enobufs ? 1 : 0;
+	return cnt.enomem || cnt.other || cnt.enobufs ||
+	       (opt.update && cnt.enoent) ? 1 : 0;
 }
