@@ -100,7 +100,8 @@ for prog in "$@"; do
 		# shellcheck disable=SC2046,SC2086
 		(set -x; $CC $CFLAGS -D_GNU_SOURCE -I../lib -I../daemon bench_owner.c \
 			../lib/sockdiag.c ../lib/inomap.c ../daemon/procfs.c \
-			../daemon/log.c $(pkg-config --cflags --libs libsystemd) \
+			../daemon/log.c ../lib/ratelimit.c ../lib/flowname.c \
+			../lib/proto.c $(pkg-config --cflags --libs libsystemd) \
 			-lpthread -o bench_owner) ;;
 	*) echo "build.sh: unknown program '$prog'" >&2; exit 2 ;;
 	esac

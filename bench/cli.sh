@@ -95,14 +95,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $ENTRIES in ''|*[!0-9]*) echo "cli.sh: --entries takes a number" >&2; exit 2 ;; esac
-[ "$ENTRIES" -ge 100 ] && [ "$ENTRIES" -le 4000000 ] ||
-	{ echo "cli.sh: --entries 100..4000000" >&2; exit 2; }
-case $REPEAT in ''|*[!0-9]*) echo "cli.sh: --repeat takes a number" >&2; exit 2 ;; esac
-[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] ||
-	{ echo "cli.sh: --repeat 1..20" >&2; exit 2; }
-
 . "$(dirname "$0")/lib.sh"
+arg_range --entries "$ENTRIES" 100 4000000
+arg_range --repeat "$REPEAT" 1 20
 KEEP=$KEEP_REQ
 for tool in conntrack nsenter; do
 	command -v "$tool" >/dev/null || {

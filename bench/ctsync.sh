@@ -76,18 +76,14 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $ENTRIES in ''|*[!0-9]*) echo "ctsync.sh: --entries takes a number" >&2; exit 2 ;; esac
-[ "$ENTRIES" -ge 1 ] && [ "$ENTRIES" -le 16000000 ] ||
-	{ echo "ctsync.sh: --entries 1..16000000" >&2; exit 2; }
-case $REPEAT in ''|*[!0-9]*) echo "ctsync.sh: --repeat takes a number" >&2; exit 2 ;; esac
-[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] ||
-	{ echo "ctsync.sh: --repeat 1..20" >&2; exit 2; }
 for t in ${TOOLS//,/ }; do
 	case $t in ctdump|parse|parse_mnl|conntrack|conntrackd|flowcached) ;;
 	*) echo "ctsync.sh: unknown tool '$t'" >&2; exit 2 ;; esac
 done
 
 . "$(dirname "$0")/lib.sh"
+arg_range --entries "$ENTRIES" 1 16000000
+arg_range --repeat "$REPEAT" 1 20
 KEEP=$KEEP_REQ
 
 for tool in conntrack conntrackd; do

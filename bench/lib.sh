@@ -43,12 +43,16 @@ _namespaces=""
 
 log() { printf '%s\n' "$*" >&2; }
 
-# --seconds and --repeat, as both scripts take them
+# arg_range OPTION VALUE MIN MAX: a whole number in MIN..MAX, else exit 2
+arg_range() {
+	case $2 in ''|*[!0-9]*) log "$BENCH_NAME: $1 takes a whole number"; exit 2 ;; esac
+	[ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || { log "$BENCH_NAME: $1 $3..$4"; exit 2; }
+}
+
+# --seconds and --repeat, as the data-path scripts take them
 check_run_args() {
-	case $SECONDS_RUN in ''|*[!0-9]*) log "$BENCH_NAME: --seconds takes whole seconds"; exit 2 ;; esac
-	[ "$SECONDS_RUN" -ge 1 ] && [ "$SECONDS_RUN" -le 600 ] || { log "$BENCH_NAME: --seconds 1..600"; exit 2; }
-	case $REPEAT in ''|*[!0-9]*) log "$BENCH_NAME: --repeat takes a number"; exit 2 ;; esac
-	[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ] || { log "$BENCH_NAME: --repeat 1..20"; exit 2; }
+	arg_range --seconds "$SECONDS_RUN" 1 600
+	arg_range --repeat "$REPEAT" 1 20
 }
 die() { log "$BENCH_NAME: $*"; exit 1; }
 

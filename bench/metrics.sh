@@ -42,11 +42,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $ENTRIES in ''|*[!0-9]*) echo "metrics.sh: --entries takes a number" >&2; exit 2 ;; esac
-case $REPEAT in ''|*[!0-9]*) echo "metrics.sh: --repeat takes a number" >&2; exit 2 ;; esac
-[ "$REPEAT" -ge 1 ] || { echo "metrics.sh: --repeat 1 or more" >&2; exit 2; }
 
 . "$(dirname "$0")/lib.sh"
+arg_range --entries "$ENTRIES" 1 4000000
+arg_range --repeat "$REPEAT" 1 1000
 KEEP=$KEEP_REQ
 command -v conntrack >/dev/null ||
 	{ log "metrics.sh: no conntrack(8) (apt-get install conntrack): skipped"; exit 77; }

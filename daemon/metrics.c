@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "config.h"
 #include "fcd.h"
+#include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
 #include "prom.h"
@@ -117,91 +118,6 @@ static void client_reply(struct client *c, int status)
 		client_free(c);
 }
 
-/* "GET", "POST": upper-case letters only. */
-static bool is_method(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 16)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] < 'A' || s[i] > 'Z')
-			return false;
-	return true;
-}
-
-/*
- * The status that answers a request line (without its line end):
- * "METHOD TARGET HTTP/1.x". The target's query, if any, is ignored.
- */
-static int request_status(const char *line, size_t n)
-{
-	const char *sp1 = memchr(line, ' ', n), *sp2, *target, *q;
-	size_t tlen, plen;
-
-	if (!sp1 || !is_method(line, (size_t)(sp1 - line)))
-		return 400;
-	target = sp1 + 1;
-	sp2 = memchr(target, ' ', n - (size_t)(target - line));
-	if (!sp2)
-		return 400;
-	tlen = (size_t)(sp2 - target);
-	if (tlen == 0 || target[0] != '/' ||
-	    n - (size_t)(sp2 + 1 - line) != 8 ||
-	    (memcmp(sp2 + 1, "HTTP/1.0", 8) && memcmp(sp2 + 1, "HTTP/1.1", 8)))
-		return 400;
-	q = memchr(target, '?', tlen);
-	plen = q ? (size_t)(q - target) : tlen;
-	if (plen != 8 || memcmp(target, "/metrics", 8))
-		return 404;
-	if ((size_t)(sp1 - line) != 3 || memcmp(line, "GET", 3))
-		return 405;
-	return 200;
-}
-
-/* Bytes no request head carries: control characters but tab, CR, LF. */
-static bool has_control(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if ((ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') ||
-		    ch == 0x7f)
-			return true;
-	}
-	return false;
-}
-
-/*
- * What the bytes read so far call for: 0 to read on, or the status to
- * answer. A bad request line is answered as soon as it is complete; a
- * good one once the headers end (an empty line), so that the reply
- * never overtakes a request still being sent.
- */
-static int client_parse(struct client *c, size_t fresh)
-{
-	const char *nl = memchr(c->req, '\n', c->len);
-	size_t n;
-	int status;
-
-	if (has_control(c->req + c->len - fresh, fresh))
-		return 400;
-	if (!nl)
-		return c->len == sizeof(c->req) ? 400 : 0;
-	n = (size_t)(nl - c->req);
-	if (n && c->req[n - 1] == '\r')
-		n--;
-	status = request_status(c->req, n);
-	if (status == 400)
-		return 400;
-	if (memmem(c->req, c->len, "\n\n", 2) ||
-	    memmem(c->req, c->len, "\n\r\n", 3))
-		return status;
-	return c->len == sizeof(c->req) ? 400 : 0;
-}
-
 /* The idle clock is not reset here: a request has METRICS_IDLE_NS from
  * the connection to arrive whole, however slowly it trickles in. */
 static void client_read(struct client *c)
@@ -222,7 +138,8 @@ static void client_read(struct client *c)
 		return;
 	}
 	c->len += (size_t)n;
-	status = client_parse(c, (size_t)n);
+	status = httpreq_status(c->req, c->len, sizeof(c->req), (size_t)n,
+				"/metrics");
 	if (status)
 		client_reply(c, status);
 }

@@ -6,18 +6,8 @@
 
 #include "flowfilter.h"
 #include "flowfmt.h"
+#include "hex.h"
 #include "proto.h"
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* "0000100a": 1 to SID_MAX_LEN bytes, two hex digits each. */
 static int sid_parse(const char *s, struct stream_id *sid)

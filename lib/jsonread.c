@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hex.h"
 #include "jsonread.h"
 
 struct parser {
@@ -16,17 +17,6 @@ struct parser {
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool is_ws(char c)
@@ -94,7 +84,7 @@ static int string(struct parser *p)
 			if (p->len - i < 6)
 				return -EINVAL;
 			for (k = 2; k < 6; k++)
-				if (hex_value(p->s[i + k]) < 0)
+				if (hex_digit(p->s[i + k]) < 0)
 					return -EINVAL;
 			i += 6;
 			break;
@@ -367,7 +357,7 @@ static uint32_t hex4(const char *s)
 	int k;
 
 	for (k = 0; k < 4; k++)
-		v = v << 4 | (uint32_t)hex_value(s[k]);
+		v = v << 4 | (uint32_t)hex_digit(s[k]);
 	return v;
 }
 

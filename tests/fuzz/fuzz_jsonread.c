@@ -13,7 +13,7 @@
  *       -o /tmp/fuzz_jsonread
  *   /tmp/fuzz_jsonread -max_total_time=60 CORPUS_DIR
  *
- * Without libFuzzer, -DFUZZ_JSONREAD_MAIN builds a driver that runs every
+ * Without libFuzzer, -DFUZZ_MAIN builds a driver that runs every
  * file named on the command line once.
  */
 #include <stdint.h>
@@ -55,24 +55,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef FUZZ_JSONREAD_MAIN
-int main(int argc, char **argv)
-{
-	static uint8_t buf[1 << 20];
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
-
-		if (!f) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	return 0;
-}
-#endif
+#include "replay.h"

@@ -16,7 +16,7 @@
  *   /tmp/fuzz_pkt -max_total_time=60 CORPUS_DIR
  * Seeds: /usr/bin/python3 tests/unit/gen_pkt_vectors.py --corpus CORPUS_DIR
  *
- * Without libFuzzer, -DFUZZ_PKT_MAIN builds a driver that runs every file
+ * Without libFuzzer, -DFUZZ_MAIN builds a driver that runs every file
  * named on the command line once (for gcc -fsanitize=address,undefined).
  */
 #include <stdint.h>
@@ -128,33 +128,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef FUZZ_PKT_MAIN
-int main(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		uint8_t *d;
-		long n;
-
-		if (!f) {
-			perror(argv[i]);
-			return 1;
-		}
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		rewind(f);
-		/* Exact size, so ASan sees a read one past the end. */
-		d = malloc(n ? (size_t)n : 1);
-		if (!d || fread(d, 1, (size_t)n, f) != (size_t)n) {
-			perror(argv[i]);
-			return 1;
-		}
-		fclose(f);
-		LLVMFuzzerTestOneInput(d, (size_t)n);
-		free(d);
-	}
-	return 0;
-}
-#endif
+#include "replay.h"

@@ -16,7 +16,7 @@
  *       -o /tmp/fuzz_xfrmmsg
  *   /tmp/fuzz_xfrmmsg -max_total_time=60 CORPUS_DIR
  *
- * Without libFuzzer, -DFUZZ_XFRMMSG_MAIN builds a driver that runs every
+ * Without libFuzzer, -DFUZZ_MAIN builds a driver that runs every
  * file named on the command line once.
  */
 #include <linux/xfrm.h>
@@ -109,24 +109,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef FUZZ_XFRMMSG_MAIN
-int main(int argc, char **argv)
-{
-	static uint8_t buf[1 << 20];
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
-
-		if (!f) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	return 0;
-}
-#endif
+#include "replay.h"

@@ -24,13 +24,7 @@ static struct flow flow4(uint16_t zone, uint8_t proto, const char *src,
 {
 	struct flow f = { 0 };
 
-	f.orig.zone = zone;
-	f.orig.proto = proto;
-	f.orig.family = strchr(src, ':') ? AF_INET6 : AF_INET;
-	ck_assert_int_eq(inet_pton(f.orig.family, src, &f.orig.src), 1);
-	ck_assert_int_eq(inet_pton(f.orig.family, dst, &f.orig.dst), 1);
-	f.orig.sport = sport;
-	f.orig.dport = dport;
+	f.orig = unit_tuple(zone, proto, src, sport, dst, dport);
 	return f;
 }
 

@@ -13,25 +13,9 @@
 #include "ratelimit.h"
 #include "unit.h"
 
-static struct tuple tuple4(uint16_t zone, uint8_t proto, const char *src,
-			   uint16_t sport, const char *dst, uint16_t dport)
-{
-	struct tuple t;
-
-	memset(&t, 0, sizeof(t));
-	t.zone = zone;
-	t.family = AF_INET;
-	t.proto = proto;
-	ck_assert_int_eq(inet_pton(AF_INET, src, &t.src), 1);
-	ck_assert_int_eq(inet_pton(AF_INET, dst, &t.dst), 1);
-	t.sport = sport;
-	t.dport = dport;
-	return t;
-}
-
 START_TEST(test_name_ipv4_tcp)
 {
-	struct tuple t = tuple4(10, 6, "10.0.0.1", 5000, "10.0.1.2", 80);
+	struct tuple t = unit_tuple(10, 6, "10.0.0.1", 5000, "10.0.1.2", 80);
 	char s[FLOW_NAME_MAX];
 
 	ck_assert_str_eq(flow_name(&t, s, sizeof(s)),
@@ -41,16 +25,9 @@ END_TEST
 
 START_TEST(test_name_ipv6_udp)
 {
-	struct tuple t;
+	struct tuple t = unit_tuple(0, 17, "fd00::1", 53, "fd00::2", 40000);
 	char s[FLOW_NAME_MAX];
 
-	memset(&t, 0, sizeof(t));
-	t.family = AF_INET6;
-	t.proto = 17;
-	inet_pton(AF_INET6, "fd00::1", &t.src);
-	inet_pton(AF_INET6, "fd00::2", &t.dst);
-	t.sport = 53;
-	t.dport = 40000;
 	ck_assert_str_eq(flow_name(&t, s, sizeof(s)),
 			 "zone 0 udp [fd00::1]:53 -> [fd00::2]:40000");
 }
@@ -58,8 +35,8 @@ END_TEST
 
 START_TEST(test_name_without_ports)
 {
-	struct tuple icmp = tuple4(10, 1, "10.0.1.2", 7, "10.0.2.2", 0);
-	struct tuple other = tuple4(3, 253, "10.0.1.2", 0, "10.0.2.2", 0);
+	struct tuple icmp = unit_tuple(10, 1, "10.0.1.2", 7, "10.0.2.2", 0);
+	struct tuple other = unit_tuple(3, 253, "10.0.1.2", 0, "10.0.2.2", 0);
 	char s[FLOW_NAME_MAX];
 
 	ck_assert_str_eq(flow_name(&icmp, s, sizeof(s)),
