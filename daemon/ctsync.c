@@ -432,29 +432,6 @@ static struct nf_conntrack *entry_of(const struct tuple *t, uint32_t ct_id)
 	return ct;
 }
 
-/* Ask the kernel to delete a flow's entry; no wait. */
-static void delete_entry(struct ctsync *cs, const struct tuple *t,
-			 uint32_t ct_id)
-{
-	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
-	struct nf_conntrack *ct = entry_of(t, ct_id);
-	struct nlmsghdr *nlh;
-
-	if (!ct) {
-		cs->st.delete_errors++;
-		return;
-	}
-	/* the kernel reads the tuple in the message's family: AF_UNSPEC
-	 * is refused with EOPNOTSUPP */
-	nlh = request(cs, req, IPCTNL_MSG_CT_DELETE, 0, t->family);
-	if (nfct_nlmsg_build(nlh, ct) < 0 ||
-	    mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
-		cs->st.delete_errors++;
-	else
-		cs->st.deleted++;
-	nfct_destroy(ct);
-}
-
 /* Answers to deletes and mark changes already sent: only refusals come
  * back. */
 static void read_delete_answers(struct ctsync *cs)
@@ -472,29 +449,101 @@ static void read_delete_answers(struct ctsync *cs)
 	}
 }
 
+/*
+ * An update of t's entry (delete false: the bits mask of its mark set
+ * to mark's) or its deletion, built at buf (MNL_SOCKET_BUFFER_SIZE
+ * bytes at least); NULL when out of memory.
+ */
+static struct nlmsghdr *entry_request(struct ctsync *cs, void *buf,
+				      const struct tuple *t, uint32_t ct_id,
+				      bool delete, uint32_t mark, uint32_t mask)
+{
+	struct nf_conntrack *ct = entry_of(t, ct_id);
+	struct nlmsghdr *nlh;
+
+	if (!ct)
+		return NULL;
+	if (!delete)
+		nfct_set_attr_u32(ct, ATTR_MARK, mark & mask);
+	/* the kernel reads the tuple in the message's family: AF_UNSPEC
+	 * is refused with EOPNOTSUPP; an update has no NLM_F_CREATE: the
+	 * entry, or ENOENT */
+	nlh = request(cs, buf, delete ? IPCTNL_MSG_CT_DELETE :
+		      IPCTNL_MSG_CT_NEW, 0, t->family);
+	if (nfct_nlmsg_build(nlh, ct) < 0)
+		nlh = NULL;
+	/* libnetfilter_conntrack has no mark mask for updates: only these
+	 * bits change, the other tools' stay */
+	else if (!delete)
+		mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+	nfct_destroy(ct);
+	return nlh;
+}
+
+/*
+ * Deletes and mark updates, many to a sendmsg (the kernel takes the
+ * messages of one buffer in turn); counted as sent, refusals when their
+ * answers are read.
+ */
+#define CT_BATCH_SIZE	(64 * 1024)
+
+struct ct_batch {
+	uint8_t buf[CT_BATCH_SIZE];
+	size_t len;
+	uint64_t deletes, updates;
+};
+
+static void batch_send(struct ctsync *cs, struct ct_batch *b)
+{
+	bool sent = b->len && mnl_socket_sendto(cs->req, b->buf, b->len) >= 0;
+
+	if (sent) {
+		cs->st.deleted += b->deletes;
+		cs->st.marked += b->updates;
+	} else {
+		cs->st.delete_errors += b->deletes;
+		cs->st.mark_errors += b->updates;
+	}
+	b->len = 0;
+	b->deletes = b->updates = 0;
+	read_delete_answers(cs);
+}
+
+static void batch_add(struct ctsync *cs, struct ct_batch *b,
+		      const struct tuple *t, uint32_t ct_id, bool delete,
+		      uint32_t mark, uint32_t mask)
+{
+	struct nlmsghdr *nlh;
+
+	if (b->len + MNL_SOCKET_BUFFER_SIZE > sizeof(b->buf))
+		batch_send(cs, b);
+	nlh = entry_request(cs, b->buf + b->len, t, ct_id, delete, mark, mask);
+	if (!nlh) {
+		if (delete)
+			cs->st.delete_errors++;
+		else
+			cs->st.mark_errors++;
+		return;
+	}
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	if (delete)
+		b->deletes++;
+	else
+		b->updates++;
+}
+
 int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
 		    uint32_t mark, uint32_t mask)
 {
 	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
-	struct nf_conntrack *ct = entry_of(t, ct_id);
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = entry_request(cs, req, t, ct_id, false, mark,
+					     mask);
 	int err = 0;
 
-	if (!ct)
-		return -ENOMEM;
-	nfct_set_attr_u32(ct, ATTR_MARK, mark & mask);
-	/* no NLM_F_CREATE: an update of the entry, or ENOENT */
-	nlh = request(cs, req, IPCTNL_MSG_CT_NEW, 0, t->family);
-	if (nfct_nlmsg_build(nlh, ct) < 0) {
-		err = -EINVAL;
-	} else {
-		/* libnetfilter_conntrack has no mark mask for updates: only
-		 * these bits change, the other tools' stay */
-		mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
-		if (mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
-			err = -errno;
-	}
-	nfct_destroy(ct);
+	if (!nlh)
+		err = -ENOMEM;
+	else if (mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
+		err = -errno;
 	if (err)
 		cs->st.mark_errors++;
 	else
@@ -505,26 +554,37 @@ int ctsync_set_mark(struct ctsync *cs, const struct tuple *t, uint32_t ct_id,
 
 void ctsync_delete(struct ctsync *cs, const struct tuple *t, uint32_t ct_id)
 {
-	delete_entry(cs, t, ct_id);
+	uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = entry_request(cs, req, t, ct_id, true, 0, 0);
+
+	if (!nlh || mnl_socket_sendto(cs->req, nlh, nlh->nlmsg_len) < 0)
+		cs->st.delete_errors++;
+	else
+		cs->st.deleted++;
 	read_delete_answers(cs);
 }
 
 static void delete_victims(struct ctsync *cs)
 {
 	struct ft_victim v[CT_VICTIMS];
-	size_t i, n, sent = 0;
+	struct ct_batch *b = NULL;
+	size_t i, n;
 
 	while ((n = ft_take_victims(cs->ft, v, CT_VICTIMS)) > 0) {
+		if (!b && !(b = calloc(1, sizeof(*b)))) {
+			cs->st.delete_errors += n;
+			continue;
+		}
 		for (i = 0; i < n; i++) {
 			log_flow(LOG_NOTICE, &v[i].orig, "evicted for a new "
 				 "flow (its zone was full): conntrack entry "
 				 "deleted");
-			delete_entry(cs, &v[i].orig, v[i].ct_id);
+			batch_add(cs, b, &v[i].orig, v[i].ct_id, true, 0, 0);
 		}
-		sent += n;
 	}
-	if (sent)
-		read_delete_answers(cs);
+	if (b)
+		batch_send(cs, b);
+	free(b);
 }
 
 struct flush_walk {
@@ -570,16 +630,20 @@ void ctsync_flush(struct ctsync *cs, int zone, uint32_t mask, bool delete_ct,
 				.ft = cs->ft };
 	uint64_t errors = cs->st.delete_errors + cs->st.mark_errors;
 	uint64_t deleted = cs->st.deleted, marked = cs->st.marked;
+	struct ct_batch *b = calloc(1, sizeof(*b));
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
-	ft_walk(cs->ft, flush_one, &w);
-	for (i = 0; i < w.n; i++) {
-		if (delete_ct)
-			ctsync_delete(cs, &w.v[i].orig, w.v[i].ct_id);
-		else
-			ctsync_set_mark(cs, &w.v[i].orig, w.v[i].ct_id, 0, mask);
+	if (!b) {
+		res->no_memory = true;
+		return;
 	}
+	ft_walk(cs->ft, flush_one, &w);
+	for (i = 0; i < w.n; i++)
+		batch_add(cs, b, &w.v[i].orig, w.v[i].ct_id, delete_ct, 0,
+			  mask);
+	batch_send(cs, b);
+	free(b);
 	res->deleted = cs->st.deleted - deleted;
 	res->cleared = cs->st.marked - marked;
 	res->errors = cs->st.delete_errors + cs->st.mark_errors - errors;
