@@ -589,7 +589,7 @@ static bool keep_or_remove_tables(struct fcd *fcd)
 				 job ? "systemctl stop: " : "", RULESET_TABLE);
 	} else if (fcd->ruleset) {
 		log_info("ruleset: tables ip/ip6 %s kept %s", RULESET_TABLE,
-			 job && !strcmp(job, "restart") ? "for the restart" :
+			 job && strstr(job, "restart") ? "for the restart" :
 			 "(keep_on_exit)");
 	}
 	free(job);
